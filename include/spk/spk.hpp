@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+// Umbrella header: everything in spk that does not need OpenCL. Include spk/cl/*.hpp for the
+// OpenCL host side.
+#pragma once
+
+#include "spk/version.hpp"
+#include "spk/core/arch.hpp"
+#include "spk/core/buffer.hpp"
+#include "spk/core/checked.hpp"
+#include "spk/core/config.hpp"
+#include "spk/core/conv_shape.hpp"
+#include "spk/core/error.hpp"
+#include "spk/core/executor.hpp"
+#include "spk/core/random.hpp"
+#include "spk/core/tensor.hpp"
