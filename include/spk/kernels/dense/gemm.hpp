@@ -46,34 +46,38 @@ inline void pack_a_panel(const matrix_view<const float>& a, index_t m0, float* d
   }
 }
 
-/// Packs B[k0..k0+kc) x [n0..n0+cols) into NR-column panels [k][NR], zero-padded.
+/// Packs B[k0..k0+kc) x [n0..n0+cols) of a strided matrix into NR-column panels [k][NR],
+/// zero-padded. Any "B packer" has this call signature; conv drivers pack straight from the
+/// input tensor instead (implicit im2col), so the column matrix is never materialised.
 template <index_t NR>
-inline void pack_b_block(const matrix_view<const float>& b, index_t k0, index_t kc, index_t n0,
-                         index_t cols, float* dst) {
-  const index_t s0 = b.stride(0), s1 = b.stride(1);
-  for (index_t j0 = 0; j0 < cols; j0 += NR) {
-    const index_t w = std::min(NR, cols - j0);
-    const float* src = b.data() + k0 * s0 + (n0 + j0) * s1;
-    for (index_t kk = 0; kk < kc; ++kk, dst += NR) {
-      const float* row = src + kk * s0;
-      if (s1 == 1) {
-        std::memcpy(dst, row, static_cast<std::size_t>(w) * sizeof(float));
-      } else {
-        for (index_t j = 0; j < w; ++j) dst[j] = row[j * s1];
+struct matrix_b_packer {
+  matrix_view<const float> b;
+  void operator()(index_t k0, index_t kc, index_t n0, index_t cols, float* dst) const {
+    const index_t s0 = b.stride(0), s1 = b.stride(1);
+    for (index_t j0 = 0; j0 < cols; j0 += NR) {
+      const index_t w = std::min(NR, cols - j0);
+      const float* src = b.data() + k0 * s0 + (n0 + j0) * s1;
+      for (index_t kk = 0; kk < kc; ++kk, dst += NR) {
+        const float* row = src + kk * s0;
+        if (s1 == 1) {
+          std::memcpy(dst, row, static_cast<std::size_t>(w) * sizeof(float));
+        } else {
+          for (index_t j = 0; j < w; ++j) dst[j] = row[j * s1];
+        }
+        for (index_t j = w; j < NR; ++j) dst[j] = 0.f;
       }
-      for (index_t j = w; j < NR; ++j) dst[j] = 0.f;
     }
   }
-}
+};
 
 /// One work item: C[m0,m1) x [n0,n1) over all of K, with its own B block buffer.
-template <class Arch>
-void gemm_item(const float* packed_a, const matrix_view<const float>& b, const matrix_view<float>& c,
+template <class Arch, class BPacker>
+void gemm_item(const float* packed_a, const BPacker& pack_b, index_t k, const matrix_view<float>& c,
                index_t m0, index_t m1, index_t n0, index_t n1, float alpha, float beta, float* bbuf) {
   constexpr index_t MR = gemm_tile<Arch>::mr, NR = gemm_tile<Arch>::nr;
   constexpr index_t KC = gemm_blocking<Arch>::kc, MC = gemm_blocking<Arch>::mc;
   constexpr index_t NCB = gemm_blocking<Arch>::ncb;
-  const index_t k = b.dim(0), ldc = c.stride(0);
+  const index_t ldc = c.stride(0);
   const bool c_unit = c.stride(1) == 1;
   alignas(64) float tile[MR * NR];
   for (index_t nb = n0; nb < n1; nb += NCB) {
@@ -81,7 +85,7 @@ void gemm_item(const float* packed_a, const matrix_view<const float>& b, const m
     for (index_t pc = 0; pc < k; pc += KC) {
       const index_t kc = std::min(KC, k - pc);
       const float beta_eff = pc == 0 ? beta : 1.f;
-      pack_b_block<NR>(b, pc, kc, nb, ncols, bbuf);
+      pack_b(pc, kc, nb, ncols, bbuf);
       for (index_t ic = m0; ic < m1; ic += MC) {
         const index_t ic_end = std::min(m1, ic + MC);
         for (index_t jr = 0; jr < ncols; jr += NR) {
@@ -143,17 +147,49 @@ void gemv_rows(const matrix_view<const float>& a, const float* x, float* y, inde
     dst = beta == 0.f ? alpha * s : alpha * s + beta * dst;
   }
 }
+/// Floats gemm_packed needs: all of A packed, plus one KC x NCB B block per work item.
+template <class Arch>
+index_t gemm_packed_workspace_size(index_t m, index_t k, int threads) {
+  const index_t a = checked_mul(round_up(m, gemm_tile<Arch>::mr), k, "gemm workspace");
+  const index_t b = checked_mul(gemm_blocking<Arch>::kc * gemm_blocking<Arch>::ncb, std::max(threads, 1),
+                                "gemm workspace");
+  return checked_add(a + 16, b, "gemm workspace");
+}
+
+/// C (M x N) = alpha * A * B + beta * C with B supplied block by block by `pack_b` (see
+/// matrix_b_packer). No argument checks: the public entry points check. M, N, K >= 1.
+template <class Arch, class BPacker>
+void gemm_packed(const matrix_view<const float>& a, const BPacker& pack_b, index_t n,
+                 const matrix_view<float>& c, float alpha, float beta, executor& ex, float* workspace) {
+  constexpr index_t MR = gemm_tile<Arch>::mr, NR = gemm_tile<Arch>::nr;
+  const index_t m = a.dim(0), k = a.dim(1);
+  const int threads = std::max(1, ex.concurrency());
+  float* packed_a = workspace;
+  float* bbufs = workspace + round_up(round_up(m, MR) * k, 16);
+  const index_t a_panels = (m + MR - 1) / MR, b_panels = (n + NR - 1) / NR;
+  ex.parallel_for(a_panels, [&](index_t p) { pack_a_panel<MR>(a, p * MR, packed_a + p * MR * k); });
+  // Split N when it has enough panels for every thread, else split M (narrow N, e.g. 7x7 planes).
+  const bool split_n = b_panels >= 2 * threads || a_panels < threads;
+  const index_t parts = split_n ? std::min<index_t>(threads, b_panels) : std::min<index_t>(threads, a_panels);
+  const index_t bbuf_size = gemm_blocking<Arch>::kc * gemm_blocking<Arch>::ncb;
+  ex.parallel_for(parts, [&](index_t t) {
+    float* bbuf = bbufs + t * bbuf_size;
+    if (split_n) {
+      const index_t p0 = t * b_panels / parts, p1 = (t + 1) * b_panels / parts;
+      gemm_item<Arch>(packed_a, pack_b, k, c, 0, m, p0 * NR, std::min(n, p1 * NR), alpha, beta, bbuf);
+    } else {
+      const index_t p0 = t * a_panels / parts, p1 = (t + 1) * a_panels / parts;
+      gemm_item<Arch>(packed_a, pack_b, k, c, p0 * MR, std::min(m, p1 * MR), 0, n, alpha, beta, bbuf);
+    }
+  });
+}
 }  // namespace detail
 
 /// Floats of workspace gemm_dense needs for an m x n x k product on `threads` work items.
 template <class Arch = default_arch>
 index_t gemm_dense_workspace_size(index_t m, index_t n, index_t k, int threads) {
-  constexpr index_t MR = gemm_tile<Arch>::mr;
   if (n == 1) return k;  // GEMV: x gathered contiguous
-  const index_t a = checked_mul(detail::round_up(m, MR), k, "gemm workspace");
-  const index_t b = checked_mul(gemm_blocking<Arch>::kc * gemm_blocking<Arch>::ncb, std::max(threads, 1),
-                                "gemm workspace");
-  return checked_add(a + 64, b, "gemm workspace");
+  return detail::gemm_packed_workspace_size<Arch>(m, k, threads);
 }
 
 /// C = alpha * A * B + beta * C. A: M x K, B: K x N, C: M x N; any strides (unit inner strides
@@ -169,7 +205,6 @@ void gemm_dense(matrix_view<const float> a, matrix_view<const float> b, matrix_v
           std::to_string(c.dim(0)) + "x" + std::to_string(c.dim(1)),
           std::to_string(m) + "x" + std::to_string(n), errc::shape_mismatch);
   if (m == 0 || n == 0) return;
-  const int threads = std::max(1, ex.concurrency());
   require(workspace != nullptr, "gemm_dense", "workspace", "nullptr", "a buffer of gemm_dense_workspace_size floats");
   if (k == 0) {  // empty sum: C = beta * C
     for (index_t i = 0; i < m; ++i)
@@ -179,32 +214,14 @@ void gemm_dense(matrix_view<const float> a, matrix_view<const float> b, matrix_v
   if (n == 1) {
     float* x = workspace;
     for (index_t kk = 0; kk < k; ++kk) x[kk] = b(kk, 0);
+    const int threads = std::max(1, ex.concurrency());
     const index_t chunk = std::max<index_t>(64, (m + threads - 1) / threads);
-    const index_t items = (m + chunk - 1) / chunk;
-    ex.parallel_for(items, [&](index_t t) {
+    ex.parallel_for((m + chunk - 1) / chunk, [&](index_t t) {
       detail::gemv_rows<Arch>(a, x, c.data(), c.stride(0), t * chunk, std::min(m, (t + 1) * chunk), alpha, beta);
     });
     return;
   }
-  constexpr index_t MR = gemm_tile<Arch>::mr, NR = gemm_tile<Arch>::nr;
-  float* packed_a = workspace;
-  float* bbufs = workspace + detail::round_up(detail::round_up(m, MR) * k, 16);
-  const index_t a_panels = (m + MR - 1) / MR, b_panels = (n + NR - 1) / NR;
-  ex.parallel_for(a_panels, [&](index_t p) { detail::pack_a_panel<MR>(a, p * MR, packed_a + p * MR * k); });
-  // Split N when it has enough panels for every thread, else split M (narrow N, e.g. 7x7 planes).
-  const bool split_n = b_panels >= 2 * threads || a_panels < threads;
-  const index_t parts = split_n ? std::min<index_t>(threads, b_panels) : std::min<index_t>(threads, a_panels);
-  const index_t bbuf_size = gemm_blocking<Arch>::kc * gemm_blocking<Arch>::ncb;
-  ex.parallel_for(parts, [&](index_t t) {
-    float* bbuf = bbufs + t * bbuf_size;
-    if (split_n) {
-      const index_t p0 = t * b_panels / parts, p1 = (t + 1) * b_panels / parts;
-      detail::gemm_item<Arch>(packed_a, b, c, 0, m, p0 * NR, std::min(n, p1 * NR), alpha, beta, bbuf);
-    } else {
-      const index_t p0 = t * a_panels / parts, p1 = (t + 1) * a_panels / parts;
-      detail::gemm_item<Arch>(packed_a, b, c, p0 * MR, std::min(m, p1 * MR), 0, n, alpha, beta, bbuf);
-    }
-  });
+  detail::gemm_packed<Arch>(a, detail::matrix_b_packer<gemm_tile<Arch>::nr>{b}, n, c, alpha, beta, ex, workspace);
 }
 
 /// Convenience overload: allocates the workspace (not for hot loops).
