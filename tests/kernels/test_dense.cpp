@@ -210,3 +210,20 @@ TEST_CASE("conv2d_dense rejects bad arguments") {
   SPK_CHECK_ERROR(conv2d_dense(in.view(), w.view(), nullptr, strided, conv2d_params{}.with_pad(1).with_stride({1, 2})),
                   errc::unsupported, "output");
 }
+
+TEST_CASE("conv2d_dense reads strided input and weight views") {
+  // Input = channels [2, 2+C) of a bigger tensor with padded rows (row stride 11 > W = 9);
+  // weights = a filter slice with a gap between filters.
+  const index_t c = 3, f = 4, h = 7, w = 9;
+  auto big_in = int_tensor<4>({2, 8, h, 11}, 30);
+  auto in = nchw_view<const float>(big_in.data() + 2 * h * 11, {2, c, h, w}, {8 * h * 11, h * 11, 11, 1});
+  auto big_w = int_tensor<4>({2 * f, c, 3, 3}, 31);
+  auto wv = tensor_view<const float, 4>(big_w.data(), {f, c, 3, 3}, {2 * c * 9, 9, 3, 1});
+  for (auto p : {conv2d_params{}.with_pad(1), conv2d_params{}.with_stride(2), conv2d_params{}.with_dilation(2).with_pad(2)}) {
+    const auto s = make_conv_shape<2>(2, c, {h, w}, f, {3, 3}, p);
+    auto got = nan_tensor<4>({2, f, s.out[0], s.out[1]}), want = got;
+    conv2d_reference(in, wv, nullptr, want.view(), p);
+    conv2d_dense(in, wv, nullptr, got.view(), p);
+    SPK_CHECK_EXACT(got.data(), want.data(), got.size());
+  }
+}

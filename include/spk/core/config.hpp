@@ -3,6 +3,7 @@
 // Everything lives in `spk::v0` (inline), so two major versions can be linked into one binary.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "spk/version.hpp"

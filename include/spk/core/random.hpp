@@ -36,13 +36,13 @@ class rng {
   /// Uniform integer in [lo, hi] (inclusive), unbiased (rejection sampling).
   std::int64_t next_int(std::int64_t lo, std::int64_t hi) {
     require(lo <= hi, "rng::next_int", "hi", hi, ">= lo");
-    const std::uint64_t span = static_cast<std::uint64_t>(hi - lo) + 1;
+    const std::uint64_t span = static_cast<std::uint64_t>(hi) - static_cast<std::uint64_t>(lo) + 1;
     if (span == 0) return static_cast<std::int64_t>(next_u64());  // full 64-bit range
     const std::uint64_t limit = UINT64_MAX - UINT64_MAX % span;
     std::uint64_t r;
     do r = next_u64();
     while (r >= limit);
-    return lo + static_cast<std::int64_t>(r % span);
+    return static_cast<std::int64_t>(static_cast<std::uint64_t>(lo) + r % span);  // wraps, no signed overflow
   }
   /// Standard normal by Box-Muller (one value per call; the second is discarded for simplicity).
   double next_normal() noexcept {

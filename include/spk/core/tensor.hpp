@@ -96,9 +96,9 @@ class tensor_view {
     index_t furthest = 0;
     bool empty = false;
     for (int d = 0; d < Rank; ++d) {
-      const std::string tag = "[" + std::to_string(d) + "]";
-      require(dims_[d] >= 0, "tensor_view", "dims" + tag, dims_[d], ">= 0");
-      require(strides_[d] >= 0, "tensor_view", "strides" + tag, strides_[d], ">= 0");
+      if (dims_[d] < 0) raise_arg(errc::invalid_argument, "tensor_view", "dims[" + std::to_string(d) + "]", dims_[d], ">= 0");
+      if (strides_[d] < 0)
+        raise_arg(errc::invalid_argument, "tensor_view", "strides[" + std::to_string(d) + "]", strides_[d], ">= 0");
       if (dims_[d] == 0) empty = true;
     }
     checked_product(dims_.begin(), dims_.end(), "tensor_view element count");
@@ -153,8 +153,7 @@ class tensor {
  public:
   using extents_type = std::array<index_t, Rank>;
   tensor() = default;
-  explicit tensor(const extents_type& dims)
-      : dims_(dims), buf_(checked_product(dims.begin(), dims.end(), "tensor element count")) {}
+  explicit tensor(const extents_type& dims) : dims_(dims), buf_(element_count(dims)) {}
   tensor(const extents_type& dims, const T& value) : tensor(dims) { buf_.fill(value); }
 
   tensor_view<T, Rank> view() { return tensor_view<T, Rank>::contiguous(buf_.data(), dims_, buf_.size()); }
@@ -171,6 +170,12 @@ class tensor {
   const aligned_buffer<T>& buffer() const noexcept { return buf_; }
 
  private:
+  static index_t element_count(const extents_type& dims) {
+    for (int d = 0; d < Rank; ++d)
+      if (dims[d] < 0) raise_arg(errc::invalid_argument, "tensor", "dims[" + std::to_string(d) + "]", dims[d], ">= 0");
+    return checked_product(dims.begin(), dims.end(), "tensor element count");
+  }
+
   extents_type dims_{};
   aligned_buffer<T> buf_;
 };

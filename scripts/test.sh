@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds and runs every spk test: installs missing Debian packages, configures build/test
+# (Release, tests + benchmarks + examples, so bench code breakage shows too), builds with -j2 and
+# runs ctest. Exits non-zero on any failure. Works from any directory.
+#   SPK_JOBS=<n>            build/ctest parallelism (default 2)
+#   SPK_TEST_BENCH=OFF      skip compiling bench/ (default ON)
+#   SPK_TEST_BUILD_DIR=dir  build directory (default <repo>/build/test)
+#   extra arguments are passed to ctest (e.g. -R spk_tests_cl)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+jobs="${SPK_JOBS:-2}"
+build="${SPK_TEST_BUILD_DIR:-$root/build/test}"
+
+bash "$root/scripts/install_deps.sh"
+
+echo "== configure $build"
+cmake -S "$root" -B "$build" \
+  -DCMAKE_BUILD_TYPE=Release \
+  -DSPK_BUILD_TESTS=ON \
+  -DSPK_BUILD_BENCH="${SPK_TEST_BENCH:-ON}" \
+  -DSPK_BUILD_EXAMPLES=ON \
+  -DSPK_INSTALL=ON
+
+echo "== build (-j$jobs)"
+cmake --build "$build" -j "$jobs"
+
+# OpenCL tests carry a RESOURCE_LOCK, so they never compile kernels concurrently; PoCL's kernel
+# cache lives in $build/pocl-cache and makes reruns fast.
+echo "== ctest (-j$jobs)"
+cd "$build"
+ctest --output-on-failure -j "$jobs" "$@"

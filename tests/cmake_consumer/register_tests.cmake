@@ -1,0 +1,47 @@
+# Registers the consumer tests (included from tests/CMakeLists.txt): install into
+# ${CMAKE_BINARY_DIR}/consumer-prefix (fixture), then configure+build+run the consumer project
+# against that prefix, against the build tree (export()), and through add_subdirectory.
+set(_src "${CMAKE_CURRENT_LIST_DIR}")
+set(_prefix "${CMAKE_BINARY_DIR}/consumer-prefix")
+set(_bat ${CMAKE_CTEST_COMMAND} --build-and-test "${_src}")
+set(_gen --build-generator "${CMAKE_GENERATOR}")
+if(CMAKE_GENERATOR_PLATFORM)
+  list(APPEND _gen --build-generator-platform "${CMAKE_GENERATOR_PLATFORM}")
+endif()
+if(CMAKE_GENERATOR_TOOLSET)
+  list(APPEND _gen --build-generator-toolset "${CMAKE_GENERATOR_TOOLSET}")
+endif()
+if(CMAKE_MAKE_PROGRAM)
+  list(APPEND _gen --build-makeprogram "${CMAKE_MAKE_PROGRAM}")
+endif()
+list(APPEND _gen --build-config $<CONFIG>)
+set(_opts -DCMAKE_CXX_COMPILER=${CMAKE_CXX_COMPILER} -DCMAKE_BUILD_TYPE=$<CONFIG>)
+set(_bin "${CMAKE_CURRENT_BINARY_DIR}/consumer")
+
+if(SPK_INSTALL)
+  add_test(NAME spk_install
+    COMMAND ${CMAKE_COMMAND} -DBUILD_DIR=${PROJECT_BINARY_DIR} -DPREFIX=${_prefix}
+            -DCONFIG=$<CONFIG> -P "${_src}/install_tree.cmake")
+  set_tests_properties(spk_install PROPERTIES FIXTURES_SETUP spk_installed TIMEOUT 120)
+
+  add_test(NAME spk_consumer_find_package
+    COMMAND ${_bat} "${_bin}/find_package" ${_gen}
+            --build-options ${_opts} -DCMAKE_PREFIX_PATH=${_prefix} -DSPK_EXPECT_DIR=${_prefix}
+            --test-command spk_consumer)
+  set_tests_properties(spk_consumer_find_package PROPERTIES
+    FIXTURES_REQUIRED spk_installed TIMEOUT 300)
+else()
+  message(STATUS "spk: SPK_INSTALL=OFF; install-tree consumer test skipped")
+endif()
+
+add_test(NAME spk_consumer_build_tree
+  COMMAND ${_bat} "${_bin}/build_tree" ${_gen}
+          --build-options ${_opts} -Dspk_DIR=${PROJECT_BINARY_DIR}
+          -DSPK_EXPECT_DIR=${PROJECT_BINARY_DIR}
+          --test-command spk_consumer)
+add_test(NAME spk_consumer_add_subdirectory
+  COMMAND ${_bat} "${_bin}/add_subdirectory" ${_gen}
+          --build-options ${_opts} -DSPK_SOURCE_DIR=${PROJECT_SOURCE_DIR}
+          -DSPK_WITH_OPENCL=${SPK_WITH_OPENCL}
+          --test-command spk_consumer)
+set_tests_properties(spk_consumer_build_tree spk_consumer_add_subdirectory PROPERTIES TIMEOUT 300)
