@@ -30,3 +30,19 @@ cmake --build "$build" -j "$jobs"
 echo "== ctest (-j$jobs)"
 cd "$build"
 ctest --output-on-failure -j "$jobs" "$@"
+
+# Second configuration: the same tests built with clang (the kernels must be fast and correct
+# under both compilers; they differ in contraction and unrolling). Skip with SPK_TEST_CLANG=OFF.
+if [[ "${SPK_TEST_CLANG:-ON}" == "ON" ]]; then
+  clang_build="${build}-clang"
+  echo "== configure $clang_build (clang++)"
+  cmake -S "$root" -B "$clang_build" \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CXX_COMPILER=clang++ \
+    -DSPK_BUILD_TESTS=ON -DSPK_BUILD_BENCH=OFF -DSPK_BUILD_EXAMPLES=OFF -DSPK_INSTALL=ON
+  echo "== build clang (-j$jobs)"
+  cmake --build "$clang_build" -j "$jobs"
+  echo "== ctest clang (-j$jobs)"
+  (cd "$clang_build" && ctest --output-on-failure -j "$jobs" "$@")
+fi
+echo "== all tests passed"

@@ -12,4 +12,5 @@
 #include "spk/core/error.hpp"
 #include "spk/core/executor.hpp"
 #include "spk/core/random.hpp"
+#include "spk/core/simd.hpp"
 #include "spk/core/tensor.hpp"

@@ -15,6 +15,16 @@
   }                       \
   }
 
+/// Full unrolling of a constant-trip register-tile loop. Without it clang 14 keeps a 12-row
+/// accumulator array in memory (load-FMA-store per step) and runs the dense GEMM at 60% of g++.
+#if defined(__clang__)
+#define SPK_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define SPK_UNROLL _Pragma("GCC unroll 32")
+#else
+#define SPK_UNROLL
+#endif
+
 SPK_BEGIN_NAMESPACE
 
 /// Signed index type for every extent, stride and offset (products are overflow-checked).

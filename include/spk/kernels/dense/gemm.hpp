@@ -135,12 +135,12 @@ void gemv_rows(const matrix_view<const float>& a, const float* x, float* y, inde
     vec s0(0.f), s1(0.f), s2(0.f), s3(0.f);
     index_t kk = 0;
     for (; kk + 4 * L <= k; kk += 4 * L) {
-      s0 = xsimd::fma(vec::load_unaligned(row + kk), vec::load_unaligned(x + kk), s0);
-      s1 = xsimd::fma(vec::load_unaligned(row + kk + L), vec::load_unaligned(x + kk + L), s1);
-      s2 = xsimd::fma(vec::load_unaligned(row + kk + 2 * L), vec::load_unaligned(x + kk + 2 * L), s2);
-      s3 = xsimd::fma(vec::load_unaligned(row + kk + 3 * L), vec::load_unaligned(x + kk + 3 * L), s3);
+      s0 = simd::fma(vec::load_unaligned(row + kk), vec::load_unaligned(x + kk), s0);
+      s1 = simd::fma(vec::load_unaligned(row + kk + L), vec::load_unaligned(x + kk + L), s1);
+      s2 = simd::fma(vec::load_unaligned(row + kk + 2 * L), vec::load_unaligned(x + kk + 2 * L), s2);
+      s3 = simd::fma(vec::load_unaligned(row + kk + 3 * L), vec::load_unaligned(x + kk + 3 * L), s3);
     }
-    for (; kk + L <= k; kk += L) s0 = xsimd::fma(vec::load_unaligned(row + kk), vec::load_unaligned(x + kk), s0);
+    for (; kk + L <= k; kk += L) s0 = simd::fma(vec::load_unaligned(row + kk), vec::load_unaligned(x + kk), s0);
     float s = xsimd::hadd((s0 + s1) + (s2 + s3));
     for (; kk < k; ++kk) s += row[kk] * x[kk];
     float& dst = y[i * incy];

@@ -7,6 +7,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "spk/core/arch.hpp"
+#include "spk/core/simd.hpp"
 
 SPK_BEGIN_NAMESPACE
 namespace kernels::dense {
@@ -31,30 +32,30 @@ inline void gemm_ukernel(index_t kc, const float* __restrict pa, const float* __
   constexpr index_t MR = gemm_tile<Arch>::mr;
   constexpr index_t L = gemm_tile<Arch>::lanes;
   vec acc0[MR], acc1[MR];
-  for (index_t i = 0; i < MR; ++i) acc0[i] = vec(0.f), acc1[i] = vec(0.f);
+  SPK_UNROLL for (index_t i = 0; i < MR; ++i) acc0[i] = vec(0.f), acc1[i] = vec(0.f);
   for (index_t k = 0; k < kc; ++k) {
     const vec b0 = vec::load_aligned(pb);
     const vec b1 = vec::load_aligned(pb + L);
-    for (index_t i = 0; i < MR; ++i) {
+    SPK_UNROLL for (index_t i = 0; i < MR; ++i) {
       const vec a(pa[i]);
-      acc0[i] = xsimd::fma(a, b0, acc0[i]);
-      acc1[i] = xsimd::fma(a, b1, acc1[i]);
+      acc0[i] = simd::fma(a, b0, acc0[i]);
+      acc1[i] = simd::fma(a, b1, acc1[i]);
     }
     pa += MR;
     pb += 2 * L;
   }
   const vec va(alpha);
   if (beta == 0.f) {
-    for (index_t i = 0; i < MR; ++i) {
+    SPK_UNROLL for (index_t i = 0; i < MR; ++i) {
       (acc0[i] * va).store_unaligned(c + i * ldc);
       (acc1[i] * va).store_unaligned(c + i * ldc + L);
     }
   } else {
     const vec vb(beta);
-    for (index_t i = 0; i < MR; ++i) {
+    SPK_UNROLL for (index_t i = 0; i < MR; ++i) {
       float* ci = c + i * ldc;
-      xsimd::fma(acc0[i], va, vb * vec::load_unaligned(ci)).store_unaligned(ci);
-      xsimd::fma(acc1[i], va, vb * vec::load_unaligned(ci + L)).store_unaligned(ci + L);
+      simd::fma(acc0[i], va, vb * vec::load_unaligned(ci)).store_unaligned(ci);
+      simd::fma(acc1[i], va, vb * vec::load_unaligned(ci + L)).store_unaligned(ci + L);
     }
   }
 }
