@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // spk::simd fixes over xsimd 8.1, per ISA: fma must round once wherever the ISA has an FMA.
+#include <string>
+
 #include "harness.hpp"
 #include "spk/core/arch.hpp"
 #include "spk/core/simd.hpp"
@@ -9,7 +11,7 @@ TEST_CASE("simd::fma rounds once on ISAs with FMA") {
   // a * b = 1 + 2^-11 + 2^-24 exactly; rounding the product first loses the 2^-24.
   const float a = 1.f + 0x1.0p-12f, c = -(1.f + 0x1.0p-11f);
   const float fused = (spk::simd::fma(vec(a), vec(a), vec(c))).get(0);
-  MESSAGE("arch ", spk::arch_name(), ": fma(a, a, c) = ", fused);
+  MESSAGE("arch ", std::string(spk::arch_name()), ": fma(a, a, c) = ", fused);
 #if XSIMD_WITH_AVX512F || XSIMD_WITH_FMA3_AVX || XSIMD_WITH_FMA3_SSE || XSIMD_WITH_NEON64
   CHECK(fused == 0x1.0p-24f);
 #else
