@@ -134,4 +134,42 @@ void require_dims(const tensor_view<T, R>& v, const typename tensor_view<T, R>::
     }
 }
 
+/// Validates the activations of an S-dim conv call whose weights have `out_channels` filters of
+/// extent `kernel` (dense or any compressed format): builds the shape from the input dims,
+/// checks the output dims and non-null data. Every conv kernel family starts with this.
+template <int S>
+conv_shape<S> check_conv_activations(const tensor_view<const float, S + 2>& input, index_t out_channels,
+                                     const std::array<index_t, S>& kernel,
+                                     const tensor_view<float, S + 2>& output, const conv_params<S>& p,
+                                     const char* where) {
+  std::array<index_t, S> in{};
+  for (int d = 0; d < S; ++d) in[d] = input.dim(d + 2);
+  const conv_shape<S> s = make_conv_shape<S>(input.dim(0), input.dim(1), in, out_channels, kernel, p, where);
+  std::array<index_t, S + 2> want_out{};
+  want_out[0] = s.batch, want_out[1] = s.out_channels;
+  for (int d = 0; d < S; ++d) want_out[d + 2] = s.out[d];
+  require_dims(output, want_out, where, "output");
+  // Views built through unchecked() may be non-empty with a null pointer.
+  require(input.data() != nullptr, where, "input", "nullptr", "a non-null data pointer");
+  require(output.data() != nullptr, where, "output", "nullptr", "a non-null data pointer");
+  return s;
+}
+
+/// check_conv_activations for dense weights F x C/g x kernel, plus the weights' own dims.
+template <int S>
+conv_shape<S> check_conv_dense(const tensor_view<const float, S + 2>& input,
+                               const tensor_view<const float, S + 2>& weights,
+                               const tensor_view<float, S + 2>& output, const conv_params<S>& p,
+                               const char* where) {
+  std::array<index_t, S> kernel{};
+  for (int d = 0; d < S; ++d) kernel[d] = weights.dim(d + 2);
+  const conv_shape<S> s = check_conv_activations<S>(input, weights.dim(0), kernel, output, p, where);
+  std::array<index_t, S + 2> want_w{};
+  want_w[0] = s.out_channels, want_w[1] = s.in_channels_per_group();
+  for (int d = 0; d < S; ++d) want_w[d + 2] = s.kernel[d];
+  require_dims(weights, want_w, where, "weights");
+  require(weights.data() != nullptr, where, "weights", "nullptr", "a non-null data pointer");
+  return s;
+}
+
 SPK_END_NAMESPACE

@@ -131,15 +131,7 @@ template <class Arch, int S>
 void conv_dense_impl(const tensor_view<const float, S + 2>& in, const tensor_view<const float, S + 2>& w,
                      const float* bias, const tensor_view<float, S + 2>& out, const conv_params<S>& p,
                      executor& ex, float* workspace, const char* where) {
-  std::array<index_t, S> ins{}, ks{};
-  for (int d = 0; d < S; ++d) ins[d] = in.dim(d + 2), ks[d] = w.dim(d + 2);
-  const conv_shape<S> s = make_conv_shape<S>(in.dim(0), in.dim(1), ins, w.dim(0), ks, p, where);
-  std::array<index_t, S + 2> want_w{}, want_out{};
-  want_w[0] = s.out_channels, want_w[1] = s.in_channels_per_group();
-  want_out[0] = s.batch, want_out[1] = s.out_channels;
-  for (int d = 0; d < S; ++d) want_w[d + 2] = s.kernel[d], want_out[d + 2] = s.out[d];
-  require_dims(w, want_w, where, "weights");
-  require_dims(out, want_out, where, "output");
+  const conv_shape<S> s = check_conv_dense<S>(in, w, out, p, where);
   require(inner_dense(out, 2), where, "output", "spatially strided view",
           "an output whose spatial dims are dense (channel and batch strides are free)", errc::unsupported);
   require(workspace != nullptr, where, "workspace", "nullptr", "a buffer of the workspace size");

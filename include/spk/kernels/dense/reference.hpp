@@ -26,32 +26,6 @@ bool next_index(std::array<index_t, S>& idx, const std::array<index_t, S>& ext) 
   return false;
 }
 
-/// Validates an S-dim conv call (input N x C x in, weights F x C/g x kernel, output N x F x out)
-/// and returns its shape. Errors name `where` and the offending argument.
-template <int S>
-conv_shape<S> check_conv_reference(const tensor_view<const float, S + 2>& input,
-                                   const tensor_view<const float, S + 2>& weights,
-                                   const tensor_view<float, S + 2>& output, const conv_params<S>& p,
-                                   const char* where) {
-  std::array<index_t, S> in{}, kernel{};
-  for (int d = 0; d < S; ++d) in[d] = input.dim(d + 2), kernel[d] = weights.dim(d + 2);
-  const conv_shape<S> s =
-      make_conv_shape<S>(input.dim(0), input.dim(1), in, weights.dim(0), kernel, p, where);
-
-  std::array<index_t, S + 2> want_w{}, want_out{};
-  want_w[0] = s.out_channels, want_w[1] = s.in_channels_per_group();
-  want_out[0] = s.batch, want_out[1] = s.out_channels;
-  for (int d = 0; d < S; ++d) want_w[d + 2] = s.kernel[d], want_out[d + 2] = s.out[d];
-  require_dims(weights, want_w, where, "weights");
-  require_dims(output, want_out, where, "output");
-
-  // Views built through unchecked() may be non-empty with a null pointer.
-  require(input.data() != nullptr, where, "input", "nullptr", "a non-null data pointer");
-  require(weights.data() != nullptr, where, "weights", "nullptr", "a non-null data pointer");
-  require(output.data() != nullptr, where, "output", "nullptr", "a non-null data pointer");
-  return s;
-}
-
 /// The convolution itself, for S spatial dims:
 ///   out[n][f][o] = bias[f] + sum_{c < C/g} sum_{k < kernel}
 ///                  in[n][g*C/g + c][o*stride - pad_begin + k*dilation] * w[f][c][k],
@@ -106,7 +80,7 @@ inline void conv2d_reference(nchw_view<const float> input, tensor_view<const flo
                              const float* bias, nchw_view<float> output,
                              const conv2d_params& p = {}) {
   const conv2d_shape s =
-      detail::check_conv_reference<2>(input, weights, output, p, "conv2d_reference");
+      check_conv_dense<2>(input, weights, output, p, "conv2d_reference");
   detail::conv_reference_loops<2>(input, weights, bias, output, s);
 }
 
@@ -117,7 +91,7 @@ inline void conv3d_reference(ncdhw_view<const float> input, tensor_view<const fl
                              const float* bias, ncdhw_view<float> output,
                              const conv3d_params& p = {}) {
   const conv3d_shape s =
-      detail::check_conv_reference<3>(input, weights, output, p, "conv3d_reference");
+      check_conv_dense<3>(input, weights, output, p, "conv3d_reference");
   detail::conv_reference_loops<3>(input, weights, bias, output, s);
 }
 
