@@ -1,7 +1,10 @@
 # ctest driver (cmake -P) for the SPK_NO_EXCEPTIONS programs: runs EXE and passes only if its
 # output matches EXPECT and it did NOT exit normally with status 0 (spk must abort after the
-# error handler). -DEXE=<program> -DEXPECT=<regex>
-execute_process(COMMAND "${EXE}" RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
+# error handler). -DEXE=<program> -DEXPECT=<regex> [-DEMULATOR=<cmd|arg|...>] (cross builds:
+# the emulator command line, '|'-separated, that runs EXE).
+string(REPLACE "|" ";" _emulator "${EMULATOR}")
+execute_process(COMMAND ${_emulator} "${EXE}"
+                RESULT_VARIABLE _rc OUTPUT_VARIABLE _out ERROR_VARIABLE _err)
 message("${_out}${_err}")
 if(NOT "${_out}${_err}" MATCHES "${EXPECT}")
   message(FATAL_ERROR "output does not match '${EXPECT}'")

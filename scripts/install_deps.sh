@@ -12,6 +12,7 @@ packages=(
   doctest-dev libbenchmark-dev
   libdnnl-dev libxnnpack-dev libpthreadpool-dev
   python3 python3-matplotlib
+  g++-aarch64-linux-gnu qemu-user
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
@@ -46,6 +47,8 @@ fi
 
 # --no-install-recommends is safe for all of them: pocl-opencl-icd -> libpocl2 pulls clang/LLVM
 # through Depends, not Recommends; matplotlib's Agg backend needs no recommended GUI toolkit.
+# The aarch64 cross test configuration needs g++-aarch64-linux-gnu and qemu-user (~390 MB
+# together); not qemu-user-static, which alone is ~380 MB.
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update
 "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive \

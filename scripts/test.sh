@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Builds and runs every spk test: installs missing Debian packages, configures build/test
 # (Release, tests + benchmarks + examples, so bench code breakage shows too), builds with -j2 and
-# runs ctest. Exits non-zero on any failure. Works from any directory.
+# runs ctest; then the same tests with clang++ and as an aarch64 cross build under qemu.
+# Exits non-zero on any failure. Works from any directory.
 #   SPK_JOBS=<n>            build/ctest parallelism (default 2)
 #   SPK_TEST_BENCH=OFF      skip compiling bench/ (default ON)
 #   SPK_TEST_BUILD_DIR=dir  build directory (default <repo>/build/test)
+#   SPK_TEST_CLANG=OFF      skip the second configuration (clang++, <build>-clang)
+#   SPK_TEST_AARCH64=OFF    skip the third configuration (aarch64 cross build, NEON kernels run
+#                           under qemu-user, <build>-aarch64)
 #   extra arguments are passed to ctest (e.g. -R spk_tests_cl)
 set -euo pipefail
 
@@ -44,5 +48,22 @@ if [[ "${SPK_TEST_CLANG:-ON}" == "ON" ]]; then
   cmake --build "$clang_build" -j "$jobs"
   echo "== ctest clang (-j$jobs)"
   (cd "$clang_build" && ctest --output-on-failure -j "$jobs" "$@")
+fi
+# Third configuration: an aarch64 cross build (g++-aarch64-linux-gnu) whose tests ctest runs
+# under qemu-user, so every kernel's NEON (xsimd neon64) path passes the same suites. Only what
+# runs under the emulator is built: no OpenCL, benchmarks or examples. Skip with
+# SPK_TEST_AARCH64=OFF.
+if [[ "${SPK_TEST_AARCH64:-ON}" == "ON" ]]; then
+  cross_build="${build}-aarch64"
+  echo "== configure $cross_build (aarch64-linux-gnu-g++, tests under qemu-aarch64)"
+  cmake -S "$root" -B "$cross_build" \
+    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchains/aarch64-linux-gnu.cmake" \
+    -DSPK_WITH_OPENCL=OFF -DSPK_BUILD_TESTS=ON -DSPK_BUILD_BENCH=OFF -DSPK_BUILD_EXAMPLES=OFF \
+    -DSPK_INSTALL=ON
+  echo "== build aarch64 (-j$jobs)"
+  cmake --build "$cross_build" -j "$jobs"
+  echo "== ctest aarch64 under qemu (-j$jobs)"
+  (cd "$cross_build" && ctest --output-on-failure -j "$jobs" "$@")
 fi
 echo "== all tests passed"

@@ -4,6 +4,8 @@
 // (gemm.hpp) owns packing, blocking, edges and threads.
 #pragma once
 
+#include <type_traits>
+
 #include <xsimd/xsimd.hpp>
 
 #include "spk/core/arch.hpp"
@@ -15,11 +17,14 @@ namespace kernels::dense {
 /// Tile shape per arch. Each k step does 2 vector loads of B, MR broadcasts of A and 2*MR FMAs;
 /// the 2*MR accumulators + 2 B vectors + 1 broadcast must fit the register file:
 /// AVX-512 (32 zmm): MR = 12 -> 24 accumulators; AVX2/SSE (16 regs): MR = 6 -> 12.
+/// NEON64 (32 q regs): MR = 8 -> 16. Compilers there load the MR A values as scalars and use
+/// by-element fmla (v.s[0]), so A takes MR registers, not 1: 12 would need 24 + 2 + 12 > 32
+/// and g++ 12 spills 3 accumulators per k step; 8 needs 26 and neither g++ nor clang spills.
 template <class Arch>
 struct gemm_tile {
   static constexpr index_t lanes = static_cast<index_t>(xsimd::batch<float, Arch>::size);
   static constexpr index_t nr = 2 * lanes;
-  static constexpr index_t mr = lanes >= 16 ? 12 : 6;
+  static constexpr index_t mr = lanes >= 16 ? 12 : std::is_base_of_v<xsimd::neon64, Arch> ? 8 : 6;
 };
 
 /// C[0..MR) x [0..NR) (row stride ldc) = alpha * (packed A * packed B) + beta * C.
