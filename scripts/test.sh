@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds and runs every spk test: installs missing Debian packages, configures build/test
 # (Release, tests + benchmarks + examples, so bench code breakage shows too), builds with -j2 and
-# runs ctest; then the same tests with clang++ and as an aarch64 cross build under qemu.
+# runs ctest; then the same tests with clang++ under ASan + UBSan, and as an aarch64 cross build
+# under qemu.
 # Exits non-zero on any failure. Works from any directory.
 #   SPK_JOBS=<n>            build/ctest parallelism (default 2)
 #   SPK_TEST_BENCH=OFF      skip compiling bench/ (default ON)
 #   SPK_TEST_BUILD_DIR=dir  build directory (default <repo>/build/test)
-#   SPK_TEST_CLANG=OFF      skip the second configuration (clang++, <build>-clang)
+#   SPK_TEST_CLANG=OFF      skip the second configuration (clang++ + ASan/UBSan, <build>-clang-asan)
 #   SPK_TEST_AARCH64=OFF    skip the third configuration (aarch64 cross build, NEON kernels run
 #                           under qemu-user, <build>-aarch64)
 #   extra arguments are passed to ctest (e.g. -R spk_tests_cl)
@@ -35,19 +36,24 @@ echo "== ctest (-j$jobs)"
 cd "$build"
 ctest --output-on-failure -j "$jobs" "$@"
 
-# Second configuration: the same tests built with clang (the kernels must be fast and correct
-# under both compilers; they differ in contraction and unrolling). Skip with SPK_TEST_CLANG=OFF.
+# Second configuration: the same tests built with clang under AddressSanitizer + UBSan (and
+# LeakSanitizer): kernels must be correct under both compilers (they differ in contraction and
+# unrolling), and no test may read out of bounds, overflow or leak. Skip with SPK_TEST_CLANG=OFF.
 if [[ "${SPK_TEST_CLANG:-ON}" == "ON" ]]; then
-  clang_build="${build}-clang"
-  echo "== configure $clang_build (clang++)"
+  clang_build="${build}-clang-asan"
+  sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+  echo "== configure $clang_build (clang++, ASan + UBSan)"
   cmake -S "$root" -B "$clang_build" \
-    -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_CXX_FLAGS="$sanitize" \
+    -DCMAKE_EXE_LINKER_FLAGS="$sanitize" \
     -DSPK_BUILD_TESTS=ON -DSPK_BUILD_BENCH=OFF -DSPK_BUILD_EXAMPLES=OFF -DSPK_INSTALL=ON
-  echo "== build clang (-j$jobs)"
+  echo "== build clang + sanitizers (-j$jobs)"
   cmake --build "$clang_build" -j "$jobs"
-  echo "== ctest clang (-j$jobs)"
-  (cd "$clang_build" && ctest --output-on-failure -j "$jobs" "$@")
+  echo "== ctest clang + sanitizers (-j$jobs)"
+  (cd "$clang_build" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j "$jobs" "$@")
 fi
 # Third configuration: an aarch64 cross build (g++-aarch64-linux-gnu) whose tests ctest runs
 # under qemu-user, so every kernel's NEON (xsimd neon64) path passes the same suites. Only what
