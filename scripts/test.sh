@@ -52,7 +52,8 @@ if [[ "${SPK_TEST_CLANG:-ON}" == "ON" ]]; then
   echo "== build clang + sanitizers (-j$jobs)"
   cmake --build "$clang_build" -j "$jobs"
   echo "== ctest clang + sanitizers (-j$jobs)"
-  (cd "$clang_build" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+  (cd "$clang_build" && ASAN_OPTIONS=detect_leaks=1 \
+    LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0" \
     UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j "$jobs" "$@")
 fi
 # Third configuration: an aarch64 cross build (g++-aarch64-linux-gnu) whose tests ctest runs
