@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+// FKW conv microkernel: one register tile of R output rows x V vectors of one filter, summed
+// over the filter's kernel runs. Each pattern is compiled into "steps" (one per tap column and
+// 3-row window); a step's code is specialised on its tap-row mask, so no per-kernel branch.
+#pragma once
+
+#include <cstdint>
+#include <xsimd/xsimd.hpp>
+
+#include "spk/core/arch.hpp"
+#include "spk/core/simd.hpp"
+
+/// Forces inlining of the tile code: the accumulators must stay in registers across the step
+/// switch; clang 14 and g++ 12 otherwise call the largest steps out of line and keep the tile
+/// on the stack (a load and a store around every FMA).
+#if defined(__GNUC__) || defined(__clang__)
+#define SPK_FKW_INLINE inline __attribute__((always_inline))
+#else
+#define SPK_FKW_INLINE inline
+#endif
+/// clang 14 unrolls the per-kernel loop of a step and then spills the tile; keep it rolled.
+#if defined(__clang__)
+#define SPK_FKW_NO_UNROLL _Pragma("clang loop unroll(disable)")
+#else
+#define SPK_FKW_NO_UNROLL
+#endif
+
+SPK_BEGIN_NAMESPACE
+namespace kernels::fkw {
+
+/// One step of a pattern's program: the taps of one kernel column inside a window of up to 3
+/// consecutive tap rows. `off` is the float offset of the window's first row and the column in
+/// a channel's packed input (phase plane + row * ld + column shift); bit j of `mask` = tap row
+/// j of the window is kept, and its weight is the kernel's value number widx[j].
+struct fkw_step {
+  index_t off = 0;
+  std::int32_t mask = 0;
+  std::int32_t widx[3] = {0, 0, 0};
+};
+
+/// What a tile needs besides its accumulators. Input: packed per channel (cstride floats
+/// apart), rows ld floats apart; `in` points at the tile's first input row and column.
+struct fkw_tile_args {
+  const float* in = nullptr;
+  index_t ld = 0, cstride = 0, nnz = 0;
+  const std::int32_t* index = nullptr;  ///< FKW index array (channel per kernel slot)
+  const float* weight = nullptr;        ///< FKW weight array
+};
+
+namespace detail {
+
+/// True when input row q of a step window feeds some output row of an R-row tile at row
+/// stride SH through a tap row of mask M (compile-time after unrolling).
+template <int R, int SH, int M>
+constexpr bool row_used(int q) {
+  for (int r = 0; r < 3; ++r)
+    if ((M >> r & 1) && q >= r && (q - r) % SH == 0 && (q - r) / SH < R) return true;
+  return false;
+}
+
+/// Runs one step (mask M) over kernel slots [kb, ke): kernel-level load-redundancy elimination:
+/// every input row of the window is loaded once (V vectors) and feeds each output row that
+/// needs it, e.g. R = 4, stride 1, 3 taps in a column: 6 x V loads for 12 x V FMAs.
+/// `prefetch`: touch the first line of each row of slot k + 2's tile (first step of a run only:
+/// later steps hit L1). Prefetching every line of the tile cost more load slots than it saved.
+template <class Arch, int R, int V, int SH, int M>
+SPK_FKW_INLINE void step_rows(xsimd::batch<float, Arch> (&acc)[R][V], const fkw_tile_args& a,
+                              const fkw_step& st, index_t kb, index_t ke, bool prefetch) {
+  using vec = xsimd::batch<float, Arch>;
+  constexpr int L = int(vec::size);
+  constexpr int NQ = (R - 1) * SH + 3;
+  const float* base = a.in + st.off;
+  const index_t ld = a.ld, cs = a.cstride, nnz = a.nnz;
+  const index_t w0 = st.widx[0], w1 = st.widx[1], w2 = st.widx[2];
+  SPK_FKW_NO_UNROLL for (index_t k = kb; k < ke; ++k) {
+    const float* x = base + a.index[k] * cs;
+    const float* wk = a.weight + k * nnz;
+    if (prefetch && k + 2 < ke) {
+      const float* px = base + a.index[k + 2] * cs;
+      SPK_UNROLL for (int q = 0; q < NQ; ++q) {
+        if (!row_used<R, SH, M>(q)) continue;
+        __builtin_prefetch(px + q * ld, 0, 3);
+      }
+    }
+    const vec wr0((M & 1) ? wk[w0] : 0.f), wr1((M & 2) ? wk[w1] : 0.f), wr2((M & 4) ? wk[w2] : 0.f);
+    SPK_UNROLL for (int q = 0; q < NQ; ++q) {
+      if (!row_used<R, SH, M>(q)) continue;
+      SPK_UNROLL for (int v = 0; v < V; ++v) {
+        const vec xv = vec::load_unaligned(x + q * ld + v * L);
+        if ((M & 1) && (q - 0) % SH == 0 && (q - 0) / SH < R)
+          acc[(q - 0) / SH][v] = simd::fma(wr0, xv, acc[(q - 0) / SH][v]);
+        if ((M & 2) && q >= 1 && (q - 1) % SH == 0 && (q - 1) / SH < R)
+          acc[(q - 1) / SH][v] = simd::fma(wr1, xv, acc[(q - 1) / SH][v]);
+        if ((M & 4) && q >= 2 && (q - 2) % SH == 0 && (q - 2) / SH < R)
+          acc[(q - 2) / SH][v] = simd::fma(wr2, xv, acc[(q - 2) / SH][v]);
+      }
+    }
+  }
+}
+
+/// A single-tap step at a runtime row stride (strides other than 1 and 2): no row reuse.
+template <class Arch, int R, int V>
+SPK_FKW_INLINE void step_generic(xsimd::batch<float, Arch> (&acc)[R][V], const fkw_tile_args& a,
+                                 const fkw_step& st, index_t kb, index_t ke, index_t row_step) {
+  using vec = xsimd::batch<float, Arch>;
+  constexpr int L = int(vec::size);
+  SPK_FKW_NO_UNROLL for (index_t k = kb; k < ke; ++k) {
+    const float* x = a.in + st.off + a.index[k] * a.cstride;
+    const vec w(a.weight[k * a.nnz + st.widx[0]]);
+    SPK_UNROLL for (int i = 0; i < R; ++i) SPK_UNROLL for (int v = 0; v < V; ++v) acc[i][v] =
+        simd::fma(w, vec::load_unaligned(x + i * row_step + v * L), acc[i][v]);
+  }
+}
+
+}  // namespace detail
+
+/// Accumulates one run (slots [kb, ke), all of one pattern whose program is steps[0..n)) into
+/// the R x V tile. SH = output-row stride in input rows (1 or 2; 0 = runtime `row_step`, where
+/// every step must be single-tap). The switch runs once per step and run, never per kernel.
+template <class Arch, int R, int V, int SH>
+SPK_FKW_INLINE void fkw_run(xsimd::batch<float, Arch> (&acc)[R][V], const fkw_tile_args& a,
+                            const fkw_step* steps, index_t nsteps, index_t kb, index_t ke,
+                            index_t row_step) {
+  for (index_t j = 0; j < nsteps; ++j) {
+    const fkw_step& st = steps[j];
+    const bool pf = j == 0;
+    if constexpr (SH == 0) {
+      detail::step_generic<Arch, R, V>(acc, a, st, kb, ke, row_step);
+    } else {
+      switch (st.mask) {
+        case 1:
+          detail::step_rows<Arch, R, V, SH, 1>(acc, a, st, kb, ke, pf);
+          break;
+        case 2:
+          detail::step_rows<Arch, R, V, SH, 2>(acc, a, st, kb, ke, pf);
+          break;
+        case 3:
+          detail::step_rows<Arch, R, V, SH, 3>(acc, a, st, kb, ke, pf);
+          break;
+        case 4:
+          detail::step_rows<Arch, R, V, SH, 4>(acc, a, st, kb, ke, pf);
+          break;
+        case 5:
+          detail::step_rows<Arch, R, V, SH, 5>(acc, a, st, kb, ke, pf);
+          break;
+        case 6:
+          detail::step_rows<Arch, R, V, SH, 6>(acc, a, st, kb, ke, pf);
+          break;
+        default:
+          detail::step_rows<Arch, R, V, SH, 7>(acc, a, st, kb, ke, pf);
+          break;
+      }
+    }
+  }
+}
+
+}  // namespace kernels::fkw
+SPK_END_NAMESPACE
