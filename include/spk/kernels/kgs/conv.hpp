@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: Apache-2.0
+// Kernel-group-sparse convolution driver (conv3d_kgs; the S-generic engine in detail:: also
+// serves 2D block-punched convs): packs the input into zero-padded stride phases so every tap
+// is a constant offset, walks flattened output tiles and, per filter block, the format's
+// (channel, location) entries through the kgs microkernel; bias + optional ReLU on the way out.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "spk/core/conv_shape.hpp"
+#include "spk/core/executor.hpp"
+#include "spk/format/kgs.hpp"
+#include "spk/kernels/kgs/ukernel.hpp"
+
+SPK_BEGIN_NAMESPACE
+namespace kernels::kgs {
+
+namespace detail {
+
+using dims3 = std::array<index_t, 3>;
+
+/// The packed-input geometry, S dims lifted to 3 (leading extents 1).
+///
+/// Packed layout, per channel c (stride `chan`): sd*sh*sw stride phases, each a Dq x Hq x Wq
+/// block (`phase` floats) holding padded_input[a*sd + pd][b*sh + ph][e*sw + pw] (0 outside the
+/// input). Output (od, oh, ow) at flat index q = od*plane + oh*Wq + ow reads tap (kd, kh, kw)
+/// at q + tap_offset: (kd * dil_d) % sd picks the phase, (kd * dil_d) / sd shifts a plane; so a
+/// tile of consecutive q is one unaligned vector load per tap for any stride and dilation. The
+/// flat index skips nothing: positions with oh >= OH or ow >= OW are computed and dropped.
+struct geometry {
+  dims3 in{}, out{}, kernel{}, stride{}, pad{}, dil{}, q{};
+  index_t plane = 0, phase = 0, chan = 0, channels = 0;
+  index_t runs = 1, run_len = 0, run_step = 0;  ///< flat runs of output positions
+
+  index_t tap_offset(index_t k) const noexcept {
+    dims3 u{};
+    for (int d = 2; d >= 0; --d) u[d] = (k % kernel[d]) * dil[d], k /= kernel[d];
+    const index_t ph = ((u[0] % stride[0]) * stride[1] + u[1] % stride[1]) * stride[2] + u[2] % stride[2];
+    return ph * phase + (u[0] / stride[0]) * plane + (u[1] / stride[1]) * q[2] + u[2] / stride[2];
+  }
+  /// True when some tap of dim d reads stride phase `ph` (a 1x1x1 stride-2 conv reads 1 of 8).
+  bool phase_used(int d, index_t ph) const noexcept {
+    for (index_t k = 0; k < kernel[d]; ++k)
+      if ((k * dil[d]) % stride[d] == ph) return true;
+    return false;
+  }
+};
+
+template <int S>
+geometry make_geometry(const conv_shape<S>& s, index_t tile) {
+  geometry g;
+  for (int d = 0; d < 3; ++d) {
+    const int sd = d - (3 - S);
+    const bool lifted = sd < 0;
+    g.in[d] = lifted ? 1 : s.in[sd], g.out[d] = lifted ? 1 : s.out[sd], g.kernel[d] = lifted ? 1 : s.kernel[sd];
+    g.stride[d] = lifted ? 1 : s.params.stride[sd], g.pad[d] = lifted ? 0 : s.params.pad_begin[sd];
+    g.dil[d] = lifted ? 1 : s.params.dilation[sd];
+    const index_t padded = g.in[d] + g.pad[d] + (lifted ? 0 : s.params.pad_end[sd]);
+    g.q[d] = (padded + g.stride[d] - 1) / g.stride[d];
+  }
+  g.channels = s.in_channels;
+  g.plane = checked_mul(g.q[1], g.q[2], "kgs packed input");
+  g.phase = checked_mul(g.q[0], g.plane, "kgs packed input");
+  g.chan = checked_mul(g.phase, g.stride[0] * g.stride[1] * g.stride[2], "kgs packed input");
+  // One run over all output planes, or one run per plane: whichever needs fewer tiles.
+  const index_t per_plane = (g.out[1] - 1) * g.q[2] + g.out[2];
+  const index_t all = (g.out[0] - 1) * g.plane + per_plane;
+  const auto tiles = [tile](index_t len) { return (len + tile - 1) / tile; };
+  if (tiles(all) < g.out[0] * tiles(per_plane))
+    g.runs = 1, g.run_len = all, g.run_step = 0;
+  else
+    g.runs = g.out[0], g.run_len = per_plane, g.run_step = g.plane;
+  return g;
+}
+
+/// Floats of packed input incl. the zeroed tail the last tile over-reads.
+inline index_t packed_floats(const geometry& g, index_t tile) {
+  return checked_add(checked_mul(g.channels, g.chan, "kgs packed input"), tile + 64, "kgs packed input");
+}
+
+/// Packs channels [c0, c1) of one image (spatial strides `ss`, channel stride cs) into `dst`;
+/// a tile reads at most `over_read` floats past the last valid position of a phase.
+inline void pack_input(const geometry& g, const float* img, index_t cs, const dims3& ss, index_t c0, index_t c1,
+                       index_t over_read, float* dst) {
+  for (index_t c = c0; c < c1; ++c) {
+    float* p = dst + c * g.chan;
+    const float* src = img + c * cs;
+    for (index_t pd = 0; pd < g.stride[0]; ++pd)
+      for (index_t ph = 0; ph < g.stride[1]; ++ph)
+        for (index_t pw = 0; pw < g.stride[2]; ++pw) {
+          if (!g.phase_used(0, pd) || !g.phase_used(1, ph) || !g.phase_used(2, pw)) {
+            // Never read by a tap (packing it cost 8x the compute of R(2+1)D's downsample); only
+            // the last tile of the previous phase over-reads its first < T floats: zero them.
+            std::fill(p, p + std::min(g.phase, over_read), 0.f);
+            p += g.phase;
+            continue;
+          }
+          for (index_t a = 0; a < g.q[0]; ++a)
+            for (index_t b = 0; b < g.q[1]; ++b, p += g.q[2]) {
+              const index_t id = a * g.stride[0] + pd - g.pad[0], ih = b * g.stride[1] + ph - g.pad[1];
+              if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) {
+                std::fill(p, p + g.q[2], 0.f);
+                continue;
+              }
+              const float* row = src + id * ss[0] + ih * ss[1];
+              for (index_t e = 0; e < g.q[2]; ++e) {
+                const index_t iw = e * g.stride[2] + pw - g.pad[2];
+                p[e] = iw >= 0 && iw < g.in[2] ? row[iw * ss[2]] : 0.f;
+              }
+            }
+        }
+  }
+}
+
+/// A run of valid outputs inside a tile: tile positions [t0, t0 + len) -> output offset `out`.
+struct segment {
+  index_t t0, len, out;
+};
+
+/// Valid-output segments of tile [q0, q0 + T) of run r (clipped to the run); returns the count.
+inline int tile_segments(const geometry& g, index_t r, index_t q0, index_t T, segment* seg) {
+  int n = 0;
+  const index_t end = std::min(q0 + T, g.run_len);
+  for (index_t q = q0; q < end;) {
+    const index_t flat = r * g.run_step + q, od = flat / g.plane, rem = flat % g.plane;
+    const index_t oh = rem / g.q[2], ow = rem % g.q[2];
+    if (oh >= g.out[1]) {
+      q += g.plane - rem;
+    } else if (ow >= g.out[2]) {
+      q += g.q[2] - ow;
+    } else {
+      const index_t len = std::min(g.out[2] - ow, end - q);
+      seg[n++] = {q - q0, len, (od * g.out[1] + oh) * g.out[2] + ow};
+      q += len;
+    }
+  }
+  return n;
+}
+
+/// Runs the microkernel for MR = mr (1..8) filters and NV vectors.
+template <class Arch, int NV>
+void ukernel_mr(int mr, index_t n, const std::int32_t* off, const float* w, index_t wstride, const float* in,
+                const float* init, float* acc) {
+  switch (mr) {
+    case 1: return kgs_ukernel<Arch, 1, NV>(n, off, w, wstride, in, init, acc);
+    case 2: return kgs_ukernel<Arch, 2, NV>(n, off, w, wstride, in, init, acc);
+    case 3: return kgs_ukernel<Arch, 3, NV>(n, off, w, wstride, in, init, acc);
+    case 4: return kgs_ukernel<Arch, 4, NV>(n, off, w, wstride, in, init, acc);
+    case 5: return kgs_ukernel<Arch, 5, NV>(n, off, w, wstride, in, init, acc);
+    case 6: return kgs_ukernel<Arch, 6, NV>(n, off, w, wstride, in, init, acc);
+    case 7: return kgs_ukernel<Arch, 7, NV>(n, off, w, wstride, in, init, acc);
+    default: return kgs_ukernel<Arch, 8, NV>(n, off, w, wstride, in, init, acc);
+  }
+}
+
+/// Runs the microkernel for mr filters over nv (1..kgs_tile::nv) vectors: the last tile of a
+/// run computes only the vectors it needs (C3D conv4: 224 instead of 240 positions a plane).
+template <class Arch>
+void ukernel_dispatch(int mr, int nv, index_t n, const std::int32_t* off, const float* w, index_t wstride,
+                      const float* in, const float* init, float* acc) {
+  constexpr int NV = kgs_tile<Arch>::nv;
+  if constexpr (NV >= 3)
+    if (nv == 1) return ukernel_mr<Arch, 1>(mr, n, off, w, wstride, in, init, acc);
+  if constexpr (NV >= 3)
+    if (nv == 2) return ukernel_mr<Arch, 2>(mr, n, off, w, wstride, in, init, acc);
+  ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init, acc);
+}
+
+/// Cache blocking of the reduction. The weights of all filter blocks for `chunk` channels
+/// (entries x (gm + 1) x 4 bytes) are kept under ~384 KB so they stay in L2 while the tiles
+/// stream by: C3D conv4b/conv5a hold 8 MB of weights, which otherwise come from L3 once per
+/// tile. Inside a chunk, block-major order (a block's weights reused from L1 over all tiles)
+/// when the chunk's packed input fits in L2, tile-major otherwise. More than one chunk keeps
+/// partial sums per (filter block, tile) in the workspace.
+struct schedule {
+  index_t chunk = 0, chunks = 1, tiles = 0;  ///< channels per chunk, chunk count, tiles per run
+  bool block_major = false;
+  index_t partial = 0;  ///< floats of partial sums (0 with one chunk)
+};
+
+/// L2 bytes the schedule plans with (of 1 MB on Zen 4 and most x86 / Arm big cores).
+inline constexpr double default_l2_budget = 384.0 * 1024;
+
+template <class Arch, int S>
+schedule make_schedule(const format::kgs<S>& w, const geometry& g, double l2_budget) {
+  using tile = kgs_tile<Arch>;
+  const auto& grid = w.grid();
+  schedule sc;
+  sc.tiles = (g.run_len + tile::positions - 1) / tile::positions;
+  const double per_channel = double(w.entries()) * double(grid.gm + 1) * 4.0 / double(grid.channels);
+  index_t chunk = per_channel > 0 ? index_t(l2_budget / per_channel) / grid.gn * grid.gn : grid.channels;
+  chunk = std::max(chunk, grid.gn);
+  if (chunk >= grid.channels) chunk = grid.channels;
+  sc.chunk = chunk, sc.chunks = (grid.channels + chunk - 1) / chunk;
+  sc.block_major = double(chunk) * double(g.chan) * 4.0 <= l2_budget;
+  if (sc.chunks > 1) {
+    const index_t subs = (grid.gm + tile::mr - 1) / tile::mr;
+    sc.partial = checked_mul(checked_mul(grid.filter_blocks() * subs, g.runs * sc.tiles, "kgs workspace"),
+                             tile::mr * tile::positions, "kgs workspace");
+  }
+  return sc;
+}
+
+template <class Arch, int S>
+index_t workspace_floats(const format::kgs<S>& w, const conv_shape<S>& s, double l2_budget = default_l2_budget) {
+  constexpr index_t T = kgs_tile<Arch>::positions;
+  const geometry g = make_geometry<S>(s, T);
+  const schedule sc = make_schedule<Arch>(w, g, l2_budget);
+  const index_t offs = checked_add(w.entries(), kgs_tile<Arch>::prefetch_distance + 16, "kgs workspace");
+  return checked_add(checked_add(packed_floats(g, T), offs + 32, "kgs workspace"), sc.partial, "kgs workspace");
+}
+
+/// Epilogue of one tile: out[f0 + m][segment] = act(acc[m][segment] + bias[f0 + m]).
+template <index_t T>
+void write_tile_impl(const float* acc, int mr, index_t f0, const float* bias, bool relu, float* obase, index_t fstride,
+                     const segment* seg, int nseg) {
+  for (int m = 0; m < mr; ++m) {
+    const float b = bias ? bias[f0 + m] : 0.f;
+    float* o = obase + (f0 + m) * fstride;
+    const float* a = acc + index_t(m) * T;
+    for (int k = 0; k < nseg; ++k) {
+      const segment sg = seg[k];
+      if (relu)
+        for (index_t x = 0; x < sg.len; ++x) o[sg.out + x] = std::max(a[sg.t0 + x] + b, 0.f);
+      else
+        for (index_t x = 0; x < sg.len; ++x) o[sg.out + x] = a[sg.t0 + x] + b;
+    }
+  }
+}
+
+/// The engine: out = act(conv(in, w) + bias) for S spatial dims; `where` names the API call.
+template <class Arch, int S>
+void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2>& in, const float* bias,
+                   const tensor_view<float, S + 2>& out, const conv_params<S>& p, bool relu, executor& ex,
+                   float* workspace, const char* where, double l2_budget = default_l2_budget) {
+  const conv_shape<S> s = check_conv_activations<S>(in, w.filters(), w.kernel(), out, p, where);
+  require(w.channels() == s.in_channels, where, "input", s.in_channels,
+          "C == the weights' channels (" + std::to_string(w.channels()) + ")", errc::shape_mismatch);
+  require(p.groups == 1, where, "groups", p.groups, "1 (grouped kgs convolution is not implemented)",
+          errc::unsupported);
+  index_t dense_stride = 1;
+  for (int d = S + 1; d >= 2; --d) {
+    require(out.dim(d) == 1 || out.stride(d) == dense_stride, where, "output", "spatially strided view",
+            "an output whose spatial dims are dense (channel and batch strides are free)", errc::unsupported);
+    dense_stride *= out.dim(d);
+  }
+  require(workspace != nullptr, where, "workspace", "nullptr", "a buffer of the workspace size");
+
+  using tile = kgs_tile<Arch>;
+  constexpr index_t T = tile::positions;
+  const geometry g = make_geometry<S>(s, T);
+  const index_t packed_n = packed_floats(g, T);
+  require(packed_n < index_t(std::numeric_limits<std::int32_t>::max()), where, "input", packed_n,
+          "a packed input below 2^31 floats (int32 tap offsets)", errc::unsupported);
+  float* packed = workspace;
+  // The offsets live in the same caller buffer, right after the packed input (int32 = float
+  // size, 64-byte aligned start).
+  auto* offs = reinterpret_cast<std::int32_t*>(workspace + (packed_n + 15) / 16 * 16);
+  const sparsity::kgs_grid& grid = w.grid();
+  const index_t E = w.entries();
+  {
+    // Tap offsets per location first (K divisions), then one multiply-add per entry: the
+    // entry loop runs every call and a per-entry decomposition cost ~5 ms on C3D conv5a.
+    std::int32_t tap[1024];
+    const index_t K = grid.locations;
+    const bool small = K <= 1024;
+    if (small)
+      for (index_t k = 0; k < K; ++k) tap[k] = std::int32_t(g.tap_offset(k));
+    const std::int32_t* ch = w.entry_channel().data();
+    const std::uint16_t* lo = w.entry_location().data();
+    const auto cs = std::int32_t(g.chan);
+    for (index_t e = 0; e < E; ++e)
+      offs[e] = ch[e] * cs + (small ? tap[lo[e]] : std::int32_t(g.tap_offset(lo[e])));
+  }
+  for (index_t e = E; e < E + tile::prefetch_distance; ++e) offs[e] = 0;
+  std::fill(packed + g.channels * g.chan, packed + packed_n, 0.f);
+
+  const schedule sc = make_schedule<Arch>(w, g, l2_budget);
+  float* partial = workspace + (packed_n + 15) / 16 * 16 + (E + tile::prefetch_distance + 31) / 16 * 16;
+  dims3 ss{0, 0, 0};
+  for (int d = 0; d < S; ++d) ss[d + 3 - S] = in.stride(d + 2);
+  const index_t fb = grid.filter_blocks(), gm = grid.gm, subs = (gm + tile::mr - 1) / tile::mr;
+  const index_t items = ex.concurrency() <= 1 ? 1 : std::min(fb, index_t(2 * ex.concurrency()));
+  const index_t nt = g.runs * sc.tiles;
+  const float* wv = w.values();
+  const index_t* eptr = w.entry_ptr().data();
+  const std::int32_t* echan = w.entry_channel().data();
+
+  for (index_t n = 0; n < s.batch; ++n) {
+    const float* img = in.data() + n * in.stride(0);
+    ex.parallel_for((g.channels + 15) / 16, [&](index_t cc) {
+      pack_input(g, img, in.stride(1), ss, cc * 16, std::min(g.channels, cc * 16 + 16), T, packed);
+    });
+    float* obase = out.data() + n * out.stride(0);
+    // Work item = a range of filter blocks (disjoint outputs and partial sums).
+    ex.parallel_for(items, [&](index_t item) {
+      const index_t i0 = item * fb / items, i1 = (item + 1) * fb / items;
+      alignas(64) float acc[tile::mr * T];
+      segment seg[T + 1];
+      for (index_t k = 0; k < sc.chunks; ++k) {
+        const bool first = k == 0, last = k == sc.chunks - 1;
+        const std::int32_t c0 = std::int32_t(k * sc.chunk), c1 = std::int32_t(std::min(g.channels, (k + 1) * sc.chunk));
+        const index_t outer = sc.block_major ? i1 - i0 : nt, inner = sc.block_major ? nt : i1 - i0;
+        for (index_t xo = 0; xo < outer; ++xo)
+          for (index_t xi = 0; xi < inner; ++xi) {
+            const index_t rt = sc.block_major ? xi : xo, i = i0 + (sc.block_major ? xo : xi);
+            const index_t r = rt / sc.tiles, q0 = (rt % sc.tiles) * T;
+            // Entries of block i in channels [c0, c1): channels ascend within a block.
+            const index_t e0 = sc.chunks == 1 ? eptr[i] : std::lower_bound(echan + eptr[i], echan + eptr[i + 1], c0) - echan;
+            const index_t e1 = sc.chunks == 1 ? eptr[i + 1] : std::lower_bound(echan + e0, echan + eptr[i + 1], c1) - echan;
+            const float* tin = packed + r * g.run_step + q0;
+            const int nseg = last ? tile_segments(g, r, q0, T, seg) : 0;
+            const int nv = int((std::min(T, g.run_len - q0) + tile::lanes - 1) / tile::lanes);
+            const index_t real = grid.filters_in(i);
+            for (index_t m0 = 0; m0 < real; m0 += tile::mr) {
+              const int mr = int(std::min<index_t>(tile::mr, real - m0));
+              float* part = partial + ((i * subs + m0 / tile::mr) * nt + rt) * (tile::mr * T);
+              ukernel_dispatch<Arch>(mr, nv, e1 - e0, offs + e0, wv + e0 * gm + m0, gm, tin, first ? nullptr : part,
+                                     last ? acc : part);
+              if (last) write_tile_impl<T>(acc, mr, i * gm + m0, bias, relu, obase, out.stride(1), seg, nseg);
+            }
+          }
+      }
+    });
+  }
+}
+
+}  // namespace detail
+
+/// Floats of workspace conv3d_kgs needs for weights `w` on problem `s` (packed input + tap
+/// offsets; independent of the thread count).
+template <class Arch = default_arch>
+index_t conv3d_kgs_workspace_size(const format::kgs3d& w, const conv3d_shape& s) {
+  return detail::workspace_floats<Arch, 3>(w, s);
+}
+
+/// Kernel-group-sparse conv3d, NCDHW: out = act(conv(in, w) + bias), bias F floats or nullptr,
+/// act = ReLU when `relu`. Any stride, asymmetric padding and dilation, groups = 1 (unsupported
+/// otherwise); output spatial dims dense (batch and channel strides free). Threads over chunks of
+/// filter blocks. `workspace`: conv3d_kgs_workspace_size floats, 64-byte aligned.
+template <class Arch = default_arch>
+void conv3d_kgs(const format::kgs3d& w, ncdhw_view<const float> in, const float* bias, ncdhw_view<float> out,
+                const conv3d_params& p, bool relu, executor& ex, float* workspace) {
+  detail::conv_kgs_impl<Arch, 3>(w, in, bias, out, p, relu, ex, workspace, "conv3d_kgs");
+}
+
+/// Convenience overload that allocates the workspace.
+template <class Arch = default_arch>
+void conv3d_kgs(const format::kgs3d& w, ncdhw_view<const float> in, const float* bias, ncdhw_view<float> out,
+                const conv3d_params& p = {}, bool relu = false, executor& ex = default_executor()) {
+  const conv3d_shape s = check_conv_activations<3>(in, w.filters(), w.kernel(), out, p, "conv3d_kgs");
+  aligned_buffer<float> ws(conv3d_kgs_workspace_size<Arch>(w, s));
+  conv3d_kgs<Arch>(w, in, bias, out, p, relu, ex, ws.data());
+}
+
+}  // namespace kernels::kgs
+SPK_END_NAMESPACE

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// The kernel-group-sparse register tile: MR filters x NV vectors of consecutive (flattened)
+// output positions, accumulated over a filter block's (channel, kept location) entries. Each
+// entry loads NV input vectors once and feeds all MR filters: MR FMAs per loaded vector, the
+// reuse KGS exists for. One tile, no allocation, no policy (the driver is conv.hpp).
+#pragma once
+
+#include <cstdint>
+
+#include "spk/core/arch.hpp"
+#include "spk/core/simd.hpp"
+
+SPK_BEGIN_NAMESPACE
+namespace kernels::kgs {
+
+/// Tile shape per arch. Per entry: NV unaligned input loads, MR broadcasts (folded into the FMA
+/// as an embedded broadcast on AVX-512) and MR * NV FMAs. AVX-512 (32 zmm): 8 x 3 = 24
+/// accumulators, 3 input vectors, 1 broadcast. 16-register ISAs (AVX2, SSE): 8 x 1.
+template <class Arch>
+struct kgs_tile {
+  static constexpr index_t lanes = static_cast<index_t>(xsimd::batch<float, Arch>::size);
+  static constexpr int nv = lanes >= 16 ? 3 : 1;
+  static constexpr int mr = 8;
+  static constexpr index_t positions = nv * lanes;  ///< output positions per tile
+  /// Entries ahead whose input lines are prefetched: the entry's taps jump between channels and
+  /// kernel rows, a pattern the hardware prefetcher does not follow (limits-2.md §1: +20-25%).
+  static constexpr index_t prefetch_distance = 8;
+};
+
+/// acc[m * T + v * L + l] = init[same] + sum over entries e < n of w[e * wstride + m] *
+/// in[off[e] + v * L + l], for m < MR, v < NV, l < L (L = lanes, T = kgs_tile::positions, so a
+/// narrower NV for the last tile of a run keeps the layout); init == nullptr reads as 0
+/// (init may equal acc: partial sums over channel chunks). off[] must be readable up to
+/// n + prefetch_distance (the driver pads it); acc and init are aligned to the vector width.
+template <class Arch, int MR, int NV>
+inline void kgs_ukernel(index_t n, const std::int32_t* __restrict off, const float* __restrict w, index_t wstride,
+                        const float* __restrict in, const float* init, float* acc) {
+  using vec = xsimd::batch<float, Arch>;
+  constexpr index_t L = kgs_tile<Arch>::lanes, PD = kgs_tile<Arch>::prefetch_distance;
+  constexpr index_t T = kgs_tile<Arch>::positions;
+  static_assert(NV <= kgs_tile<Arch>::nv, "NV above the tile width");
+  vec c[MR][NV];
+  if (init) {
+    SPK_UNROLL for (int m = 0; m < MR; ++m) SPK_UNROLL for (int v = 0; v < NV; ++v)
+        c[m][v] = vec::load_aligned(init + m * T + v * L);
+  } else {
+    SPK_UNROLL for (int m = 0; m < MR; ++m) SPK_UNROLL for (int v = 0; v < NV; ++v) c[m][v] = vec(0.f);
+  }
+  for (index_t e = 0; e < n; ++e) {
+    const float* x = in + off[e];
+#if defined(__GNUC__)
+    const char* pf = reinterpret_cast<const char*>(in + off[e + PD]);
+    SPK_UNROLL for (int v = 0; v < NV; ++v) __builtin_prefetch(pf + v * L * 4);
+    __builtin_prefetch(pf + NV * L * 4 - 4);
+#endif
+    vec xv[NV];
+    SPK_UNROLL for (int v = 0; v < NV; ++v) xv[v] = vec::load_unaligned(x + v * L);
+    SPK_UNROLL for (int m = 0; m < MR; ++m) {
+      const vec b(w[m]);
+      SPK_UNROLL for (int v = 0; v < NV; ++v) c[m][v] = simd::fma(b, xv[v], c[m][v]);
+    }
+    w += wstride;
+  }
+  SPK_UNROLL for (int m = 0; m < MR; ++m) SPK_UNROLL for (int v = 0; v < NV; ++v)
+      c[m][v].store_aligned(acc + m * T + v * L);
+}
+
+}  // namespace kernels::kgs
+SPK_END_NAMESPACE
