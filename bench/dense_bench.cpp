@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/gbench_main.hpp"
 #include "common/peak.hpp"
 #include "common/problem.hpp"
 #include "common/sysinfo.hpp"
@@ -83,43 +84,10 @@ void register_all() {
 }
 
 /// Removes --threads=N / --threads N from argv (Google Benchmark rejects unknown flags).
-int take_threads_flag(int& argc, char** argv) {
-  int threads = 1, out = 1;
-  for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    if (std::strncmp(a, "--threads=", 10) == 0)
-      threads = std::atoi(a + 10);
-    else if (std::strcmp(a, "--threads") == 0 && i + 1 < argc)
-      threads = std::atoi(argv[++i]);
-    else
-      argv[out++] = argv[i];
-  }
-  argc = out;
-  return threads < 1 ? 1 : threads;
-}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const int threads = take_threads_flag(argc, argv);
-  bool listing = false;  // no peak probes when only listing names
-  for (int i = 1; i < argc; ++i)
-    listing = listing || std::strncmp(argv[i], "--benchmark_list_tests", 22) == 0;
-  set_threads(threads);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  register_all();
-  char peak[32];
-  std::snprintf(peak, sizeof peak, "%.1f", listing ? 0.0 : fma_peak_gflops(threads));
-  benchmark::AddCustomContext("spk_threads", std::to_string(threads));
-  benchmark::AddCustomContext("spk_arch", arch_string());
-  benchmark::AddCustomContext("compiler", compiler_string());
-  benchmark::AddCustomContext("onednn", onednn_version());
-  benchmark::AddCustomContext("fma_peak_gflops_before", peak);
-  benchmark::RunSpecifiedBenchmarks();
-  if (!listing)
-    std::fprintf(stderr, "fma_peak_gflops_after: %.1f (threads %d)\n", fma_peak_gflops(threads),
-                 threads);
-  benchmark::Shutdown();
-  return 0;
+  return run_google_benchmarks(argc, argv, threads, register_all);
 }

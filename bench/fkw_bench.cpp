@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/gbench_main.hpp"
 #include "common/peak.hpp"
 #include "common/problem.hpp"
 #include "common/sysinfo.hpp"
@@ -136,36 +137,22 @@ int ablation(const std::vector<std::string>& only, int threads) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int threads = 1, out = 1;
-  bool abl = false, listing = false;
+  const int threads = take_threads_flag(argc, argv);
+  bool abl = false;
   std::vector<std::string> only;
+  int out = 1;
   for (int i = 1; i < argc; ++i) {
-    const char* a = argv[i];
-    if (std::strncmp(a, "--threads=", 10) == 0)
-      threads = std::max(1, std::atoi(a + 10));
-    else if (std::strcmp(a, "--ablation") == 0)
+    if (std::strcmp(argv[i], "--ablation") == 0)
       abl = true;
-    else if (std::strncmp(a, "--layer=", 8) == 0)
-      only.push_back(a + 8);
+    else if (std::strncmp(argv[i], "--layer=", 8) == 0)
+      only.push_back(argv[i] + 8);
     else
       argv[out++] = argv[i];
-    listing = listing || std::strncmp(a, "--benchmark_list_tests", 22) == 0;
   }
   argc = out;
-  set_threads(threads);
-  if (abl) return ablation(only, threads);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  register_all();
-  char peak[32];
-  std::snprintf(peak, sizeof peak, "%.1f", listing ? 0.0 : fma_peak_gflops(threads));
-  benchmark::AddCustomContext("spk_threads", std::to_string(threads));
-  benchmark::AddCustomContext("spk_arch", arch_string());
-  benchmark::AddCustomContext("compiler", compiler_string());
-  benchmark::AddCustomContext("onednn", onednn_version());
-  benchmark::AddCustomContext("fma_peak_gflops_before", peak);
-  benchmark::RunSpecifiedBenchmarks();
-  if (!listing) std::fprintf(stderr, "fma_peak_gflops_after: %.1f\n", fma_peak_gflops(threads));
-  benchmark::Shutdown();
-  return 0;
+  if (abl) {
+    set_threads(threads);
+    return ablation(only, threads);
+  }
+  return run_google_benchmarks(argc, argv, threads, register_all);
 }

@@ -13,7 +13,9 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "spk/core/executor.hpp"
 #include "spk/core/random.hpp"
 #include "spk/core/tensor.hpp"
 
@@ -33,6 +35,18 @@ inline std::uint64_t base_seed() {
 inline std::uint64_t seed(std::uint64_t salt) { return base_seed() * 0x9e3779b97f4a7c15ULL + salt; }
 
 inline float nan() { return std::numeric_limits<float>::quiet_NaN(); }
+
+/// The executors every kernel test runs on: serial and, with OpenMP, 2 and 3 threads (3 > the
+/// 2 cores: uneven splits).
+inline std::vector<spk::executor*> executors() {
+  static spk::serial_executor serial;
+  std::vector<spk::executor*> v{&serial};
+#ifdef _OPENMP
+  static spk::openmp_executor two(2), three(3);
+  v.push_back(&two), v.push_back(&three);
+#endif
+  return v;
+}
 
 /// Owning tensor pre-filled with NaN, so an element a kernel forgets to write shows up.
 template <int R>

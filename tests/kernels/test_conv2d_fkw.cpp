@@ -15,19 +15,11 @@ using namespace spk::kernels::fkw;
 using spk::format::fkw;
 using spk::format::fkw_options;
 using spk_test::int_tensor;
+using spk_test::executors;
 using spk_test::nan_tensor;
 
 namespace {
 
-std::vector<executor*> executors() {
-  static serial_executor serial;
-  std::vector<executor*> v{&serial};
-#ifdef _OPENMP
-  static openmp_executor two(2), three(3);
-  v.push_back(&two), v.push_back(&three);
-#endif
-  return v;
-}
 
 pattern_bits bits(std::initializer_list<int> pos) {
   pattern_bits b = 0;

@@ -12,19 +12,11 @@
 using namespace spk;
 using namespace spk::kernels;
 using spk_test::int_tensor;
+using spk_test::executors;
 using spk_test::nan_tensor;
 
 namespace {
 
-std::vector<executor*> executors() {
-  static serial_executor serial;
-  std::vector<executor*> v{&serial};
-#ifdef _OPENMP
-  static openmp_executor two(2), three(3);
-  v.push_back(&two), v.push_back(&three);
-#endif
-  return v;
-}
 
 struct kgs_case {
   index_t batch, c, f;

@@ -10,21 +10,11 @@
 using namespace spk;
 using namespace spk::kernels::dense;
 using spk_test::int_tensor;
+using spk_test::executors;
 using spk_test::nan_tensor;
 
 namespace {
 
-/// The executors every kernel test runs on: serial and, when OpenMP is on, 2 and 3 threads
-/// (3 > cores: uneven splits).
-std::vector<executor*> executors() {
-  static serial_executor serial;
-  std::vector<executor*> v{&serial};
-#ifdef _OPENMP
-  static openmp_executor two(2), three(3);
-  v.push_back(&two), v.push_back(&three);
-#endif
-  return v;
-}
 
 void check_gemm(index_t m, index_t n, index_t k, float alpha, float beta, bool transpose_b, executor& ex) {
   CAPTURE(m);

@@ -12,18 +12,10 @@ using namespace spk;
 using namespace spk::kernels::spmm;
 using sparsity::block_prune;
 using spk_test::int_tensor;
+using spk_test::executors;
 using spk_test::nan_tensor;
 
 namespace {
-std::vector<executor*> executors() {
-  static serial_executor serial;
-  std::vector<executor*> v{&serial};
-#ifdef _OPENMP
-  static openmp_executor two(2), three(3);
-  v.push_back(&two), v.push_back(&three);
-#endif
-  return v;
-}
 
 /// Runs the optimised SpMM and SpMV of `f` against the reference; integer data: exact.
 template <class Format, class Spmm, class Spmv>
