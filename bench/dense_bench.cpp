@@ -25,17 +25,6 @@ namespace {
 
 using namespace spk_bench;
 
-/// The most recently used problem: Google Benchmark calls a benchmark function several times
-/// (iteration-count search), and spk/oneDNN variants of one layer are registered side by side.
-layer_problem& problem_for(const zoo::layer& l) {
-  static std::unique_ptr<layer_problem> p;
-  if (!p || p->layer().full_name() != l.full_name()) {
-    p.reset();  // free the previous layer's buffers first
-    p = std::make_unique<layer_problem>(l);
-  }
-  return *p;
-}
-
 void set_counters(benchmark::State& st, const zoo::layer& l) {
   using benchmark::Counter;
   const double it = double(st.iterations()), gflop = l.dense_flops() * 1e-9;
@@ -46,7 +35,7 @@ void set_counters(benchmark::State& st, const zoo::layer& l) {
 }
 
 void bm_spk_dense(benchmark::State& st, const zoo::layer& l) {
-  layer_problem& p = problem_for(l);
+  layer_problem& p = cached_problem(l);
   const auto run = p.spk_dense(spk::default_executor());
   run();  // warm-up: page in workspace and output
   for (auto _ : st) run();
@@ -54,7 +43,7 @@ void bm_spk_dense(benchmark::State& st, const zoo::layer& l) {
 }
 
 void bm_onednn(benchmark::State& st, const zoo::layer& l, bool winograd) {
-  layer_problem& p = problem_for(l);
+  layer_problem& p = cached_problem(l);
   const auto prim = winograd ? p.onednn_winograd() : p.onednn_direct();
   if (!prim) {
     st.SkipWithError("oneDNN has no implementation of this algorithm for this layer");

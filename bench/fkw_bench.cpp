@@ -36,15 +36,6 @@ std::vector<zoo::layer> fkw_layers() {
   return v;
 }
 
-layer_problem& problem_for(const zoo::layer& l) {
-  static std::unique_ptr<layer_problem> p;
-  if (!p || p->layer().full_name() != l.full_name()) {
-    p.reset();
-    p = std::make_unique<layer_problem>(l);
-  }
-  return *p;
-}
-
 void counters(benchmark::State& st, const zoo::layer& l, double nz_flop) {
   using benchmark::Counter;
   const double it = double(st.iterations());
@@ -54,7 +45,7 @@ void counters(benchmark::State& st, const zoo::layer& l, double nz_flop) {
 }
 
 void bm_fkw(benchmark::State& st, const zoo::layer& l, double density) {
-  layer_problem& p = problem_for(l);
+  layer_problem& p = cached_problem(l);
   pattern_layer pl(p, density);
   spk::executor& ex = bench_executor();
   pl.run(p, ex);
@@ -64,7 +55,7 @@ void bm_fkw(benchmark::State& st, const zoo::layer& l, double density) {
 }
 
 void bm_onednn(benchmark::State& st, const zoo::layer& l, bool winograd) {
-  layer_problem& p = problem_for(l);
+  layer_problem& p = cached_problem(l);
   const auto prim = winograd ? p.onednn_winograd() : p.onednn_direct();
   if (!prim) return st.SkipWithError("no oneDNN implementation");
   st.SetLabel(prim->impl());

@@ -25,15 +25,6 @@ namespace {
 using namespace spk_bench;
 using spk::index_t;
 
-layer_problem& problem_for(const zoo::layer& l) {
-  static std::unique_ptr<layer_problem> p;
-  if (!p || p->layer().full_name() != l.full_name()) {
-    p.reset();
-    p = std::make_unique<layer_problem>(l);
-  }
-  return *p;
-}
-
 void set_counters(benchmark::State& st, const zoo::layer& l, double nz_flop, double density) {
   using benchmark::Counter;
   const double it = double(st.iterations());
@@ -44,7 +35,7 @@ void set_counters(benchmark::State& st, const zoo::layer& l, double nz_flop, dou
 
 void bm_kgs(benchmark::State& st, const zoo::layer& l, double density, spk::format::kgs_structure kind) {
   namespace sp = spk::sparsity;
-  layer_problem& p = problem_for(l);
+  layer_problem& p = cached_problem(l);
   const auto s = l.conv3d_shape();
   spk::aligned_buffer<float> w(p.weight_count());
   std::copy(p.weights(), p.weights() + w.size(), w.data());
@@ -66,7 +57,7 @@ void bm_kgs(benchmark::State& st, const zoo::layer& l, double density, spk::form
 }
 
 void bm_onednn(benchmark::State& st, const zoo::layer& l) {
-  layer_problem& p = problem_for(l);
+  layer_problem& p = cached_problem(l);
   const auto prim = p.onednn_direct();
   if (!prim) return st.SkipWithError("oneDNN has no implementation for this layer");
   st.SetLabel(prim->impl());

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "example_util.hpp"
 #include "spk/kernels/dense/dense.hpp"
 #include "spk/kernels/kgs/kgs.hpp"
 #include "spk/spk.hpp"
@@ -54,18 +55,10 @@ tensor<float, 5> max_pool(const tensor<float, 5>& x, const std::array<index_t, 3
   return y;
 }
 
-template <class F>
-double best_ms(F&& fn, int reps) {
-  double best = 1e30;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return best;
-}
 
 }  // namespace
+
+using spk_example::best_ms;
 
 int main(int argc, char** argv) {
   const double reduction = argc > 1 ? std::atof(argv[1]) : 3.6;

@@ -13,25 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "example_util.hpp"
 #include "spk/core/random.hpp"
 #include "spk/layers/layers.hpp"
 
 using namespace spk;
 namespace L = spk::layers;
 
-namespace {
-double ms_of(const std::function<void()>& f, int reps = 3) {
-  double best = 1e30;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    best = std::min(
-        best,
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return best;
-}
-}  // namespace
+using spk_example::best_ms;
 
 int main(int argc, char** argv) {
   const index_t T = argc > 1 ? std::atoi(argv[1]) : 100, I = 153, H = 1024;
@@ -79,8 +68,8 @@ int main(int argc, char** argv) {
     }
     L::gru g_sparse(I, std::move(sparse)), g_ref(I, std::move(ref)), g_dense(I, std::move(dense));
     tensor<float, 2> y({T, H}), y_ref({T, H}), y_dense({T, H});
-    const double ms_sparse = ms_of([&] { g_sparse.forward(x.view(), y.view()); });
-    const double ms_dense = ms_of([&] { g_dense.forward(x.view(), y_dense.view()); });
+    const double ms_sparse = best_ms([&] { g_sparse.forward(x.view(), y.view()); });
+    const double ms_dense = best_ms([&] { g_dense.forward(x.view(), y_dense.view()); });
     g_ref.forward(x.view(), y_ref.view());
     double err = 0;
     for (index_t i = 0; i < T * H; ++i)

@@ -11,45 +11,21 @@
 #include <cstdlib>
 #include <vector>
 
+#include "example_util.hpp"
 #include "spk/kernels/dense/dense.hpp"
 #include "spk/spk.hpp"
 
 using namespace spk;
+using spk_example::maxpool2;
+using spk_example::vgg16;
+using spk_example::vgg_conv_layer;
 
 namespace {
-
-struct conv_layer {
-  const char* name;
-  index_t c, f;
-  bool pool_after;
-};
-
-// Simonyan & Zisserman 2015, configuration D.
-const conv_layer vgg16[] = {
-    {"conv1_1", 3, 64, false},    {"conv1_2", 64, 64, true},    {"conv2_1", 64, 128, false},
-    {"conv2_2", 128, 128, true},  {"conv3_1", 128, 256, false}, {"conv3_2", 256, 256, false},
-    {"conv3_3", 256, 256, true},  {"conv4_1", 256, 512, false}, {"conv4_2", 512, 512, false},
-    {"conv4_3", 512, 512, true},  {"conv5_1", 512, 512, false}, {"conv5_2", 512, 512, false},
-    {"conv5_3", 512, 512, true},
-};
 
 void relu(float* p, index_t n) {
   for (index_t i = 0; i < n; ++i) p[i] = std::max(p[i], 0.f);
 }
 
-/// 2x2 stride-2 max-pool, NCHW, even H and W.
-tensor<float, 4> maxpool2(const tensor<float, 4>& x) {
-  const index_t c = x.dim(1), h = x.dim(2) / 2, w = x.dim(3) / 2;
-  tensor<float, 4> y({1, c, h, w});
-  auto xv = x.view();
-  auto yv = y.view();
-  for (index_t ch = 0; ch < c; ++ch)
-    for (index_t i = 0; i < h; ++i)
-      for (index_t j = 0; j < w; ++j)
-        yv(0, ch, i, j) = std::max(std::max(xv(0, ch, 2 * i, 2 * j), xv(0, ch, 2 * i, 2 * j + 1)),
-                                   std::max(xv(0, ch, 2 * i + 1, 2 * j), xv(0, ch, 2 * i + 1, 2 * j + 1)));
-  return y;
-}
 
 }  // namespace
 
@@ -66,7 +42,7 @@ int main(int argc, char** argv) {
   fill_uniform(x.data(), x.size(), 0.f, 1.f, 1);
   double total_ms = 0, total_gflop = 0;
   std::uint64_t seed = 100;
-  for (const conv_layer& l : vgg16) {
+  for (const vgg_conv_layer& l : vgg16) {
     const index_t hw = x.dim(2);
     tensor<float, 4> w({l.f, l.c, 3, 3});
     std::vector<float> bias(static_cast<std::size_t>(l.f), 0.01f);

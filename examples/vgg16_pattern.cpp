@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "example_util.hpp"
 #include "spk/format/fkw.hpp"
 #include "spk/kernels/dense/dense.hpp"
 #include "spk/kernels/fkw/fkw.hpp"
@@ -20,55 +21,10 @@
 #include "spk/spk.hpp"
 
 using namespace spk;
-
-namespace {
-
-struct conv_layer {
-  const char* name;
-  index_t c, f;
-  bool pool_after;
-};
-
-// Simonyan & Zisserman 2015, configuration D.
-const conv_layer vgg16[] = {
-    {"conv1_1", 3, 64, false},   {"conv1_2", 64, 64, true},    {"conv2_1", 64, 128, false},
-    {"conv2_2", 128, 128, true}, {"conv3_1", 128, 256, false}, {"conv3_2", 256, 256, false},
-    {"conv3_3", 256, 256, true}, {"conv4_1", 256, 512, false}, {"conv4_2", 512, 512, false},
-    {"conv4_3", 512, 512, true}, {"conv5_1", 512, 512, false}, {"conv5_2", 512, 512, false},
-    {"conv5_3", 512, 512, true},
-};
-
-/// 2x2 stride-2 max-pool, NCHW, even H and W.
-tensor<float, 4> maxpool2(const tensor<float, 4>& x) {
-  const index_t c = x.dim(1), h = x.dim(2) / 2, w = x.dim(3) / 2;
-  tensor<float, 4> y({1, c, h, w});
-  auto xv = x.view();
-  auto yv = y.view();
-  for (index_t ch = 0; ch < c; ++ch)
-    for (index_t i = 0; i < h; ++i)
-      for (index_t j = 0; j < w; ++j)
-        yv(0, ch, i, j) =
-            std::max(std::max(xv(0, ch, 2 * i, 2 * j), xv(0, ch, 2 * i, 2 * j + 1)),
-                     std::max(xv(0, ch, 2 * i + 1, 2 * j), xv(0, ch, 2 * i + 1, 2 * j + 1)));
-  return y;
-}
-
-/// Best of `reps` timed calls after one warm-up, in ms.
-template <class F>
-double time_ms(F&& fn, int reps = 3) {
-  fn();
-  double best = 1e300;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    fn();
-    best = std::min(
-        best,
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  return best;
-}
-
-}  // namespace
+using spk_example::best_ms;
+using spk_example::maxpool2;
+using spk_example::vgg16;
+using spk_example::vgg_conv_layer;
 
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 1;
@@ -88,7 +44,7 @@ int main(int argc, char** argv) {
   fill_uniform(x.data(), x.size(), 0.f, 1.f, 1);
   double t_fkw = 0, t_dense = 0, worst = 0;
   std::uint64_t seed = 100;
-  for (const conv_layer& l : vgg16) {
+  for (const vgg_conv_layer& l : vgg16) {
     const index_t hw = x.dim(2);
     tensor<float, 4> w({l.f, l.c, 3, 3}), pruned({l.f, l.c, 3, 3});
     fill_normal(w.data(), w.size(), 0.f, std::sqrt(2.f / float(l.c * 9)), seed++);
@@ -105,15 +61,15 @@ int main(int argc, char** argv) {
     tensor<float, 4> ys({1, l.f, hw, hw}), yd({1, l.f, hw, hw});
     aligned_buffer<float> ws_s(kernels::fkw::conv2d_fkw_workspace_size(fw, shape));
     aligned_buffer<float> ws_d(kernels::dense::conv_dense_workspace_size(shape, ex.concurrency()));
-    const double ms_s = time_ms([&] {
+    const double ms_s = best_ms([&] {
       kernels::fkw::conv2d_fkw(x.view(), fw, bias.data(), ys.view(), p,
                                kernels::fkw::fkw_conv_options{true, true}, ex, ws_s.data());
-    });
-    const double ms_d = time_ms([&] {
+    }, 3, /*warmup=*/true);
+    const double ms_d = best_ms([&] {
       kernels::dense::conv2d_dense(x.view(), pruned.view(), bias.data(), yd.view(), p, ex,
                                    ws_d.data());
       for (index_t i = 0; i < yd.size(); ++i) yd.data()[i] = std::max(yd.data()[i], 0.f);
-    });
+    }, 3, /*warmup=*/true);
     double err = 0, mag = 0;
     for (index_t i = 0; i < yd.size(); ++i)
       err = std::max(err, double(std::fabs(yd.data()[i] - ys.data()[i]))),

@@ -146,4 +146,16 @@ class layer_problem {
   spk::aligned_buffer<float> input_, weights_, bias_, output_, ws_;
 };
 
+/// The most recently used problem. Google Benchmark calls a benchmark function several times
+/// (iteration-count search) and the variants of one layer are registered side by side, so one
+/// cached problem avoids rebuilding the data per call while keeping a single layer in memory.
+inline layer_problem& cached_problem(const zoo::layer& l) {
+  static std::unique_ptr<layer_problem> p;
+  if (!p || p->layer().full_name() != l.full_name()) {
+    p.reset();  // free the previous layer's buffers first
+    p = std::make_unique<layer_problem>(l);
+  }
+  return *p;
+}
+
 }  // namespace spk_bench
