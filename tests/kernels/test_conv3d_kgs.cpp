@@ -174,7 +174,7 @@ TEST_CASE("conv3d_kgs channel-chunked schedules (partial sums), block- and tile-
       CAPTURE(sc.block_major);
       aligned_buffer<float> ws(kgs::detail::workspace_floats<arch, 3>(fmt, s, budget));
       auto got = nan_tensor<5>({2, 19, 3, 7, 9});
-      kgs::detail::conv_kgs_impl<arch, 3>(fmt, in.view(), bias.data(), got.view(), p, true, *ex, ws.data(), "t",
+      kgs::detail::conv_kgs_impl<arch, 3>(fmt, in.view(), bias.data(), got.view(), p, activation::relu(), *ex, ws.data(), "t",
                                           budget);
       SPK_CHECK_EXACT(got.data(), want.data(), got.size());
     }
@@ -205,9 +205,9 @@ TEST_CASE("the kgs engine in 2D (the block-punched shape issue 6 wraps) matches 
       auto want = nan_tensor<4>({1, 17, s.out[0], s.out[1]}), got = want, ref = want;
       dense::conv2d_reference(in.view(), w.view(), bias.data(), want.view(), p);
       aligned_buffer<float> ws(kgs::detail::workspace_floats<default_arch, 2>(fmt, s));
-      kgs::detail::conv_kgs_impl<default_arch, 2>(fmt, in.view(), bias.data(), got.view(), p, false, *ex, ws.data(), "t");
+      kgs::detail::conv_kgs_impl<default_arch, 2>(fmt, in.view(), bias.data(), got.view(), p, activation::none(), *ex, ws.data(), "t");
       SPK_CHECK_EXACT(got.data(), want.data(), got.size());
-      kgs::detail::conv_kgs_reference_loops<2>(fmt, in.view(), bias.data(), ref.view(), p, false, "t");
+      kgs::detail::conv_kgs_reference_loops<2>(fmt, in.view(), bias.data(), ref.view(), p, activation::none(), "t");
       SPK_CHECK_EXACT(ref.data(), want.data(), ref.size());
     }
 }

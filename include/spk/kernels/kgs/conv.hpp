@@ -14,6 +14,7 @@
 #include "spk/core/conv_shape.hpp"
 #include "spk/core/executor.hpp"
 #include "spk/format/kgs.hpp"
+#include "spk/kernels/activation.hpp"
 #include "spk/kernels/kgs/ukernel.hpp"
 
 SPK_BEGIN_NAMESPACE
@@ -205,47 +206,105 @@ schedule make_schedule(const format::kgs<S>& w, const geometry& g, double l2_bud
   return sc;
 }
 
-template <class Arch, int S>
-index_t workspace_floats(const format::kgs<S>& w, const conv_shape<S>& s, double l2_budget = default_l2_budget) {
-  constexpr index_t T = kgs_tile<Arch>::positions;
-  const geometry g = make_geometry<S>(s, T);
-  const schedule sc = make_schedule<Arch>(w, g, l2_budget);
-  const index_t offs = checked_add(w.entries(), kgs_tile<Arch>::prefetch_distance + 16, "kgs workspace");
-  return checked_add(checked_add(packed_floats(g, T), offs + 32, "kgs workspace"), sc.partial, "kgs workspace");
+/// True when the conv reads its input in place: every kernel extent 1, stride 1, no padding,
+/// so output position q reads input position q of each channel (the 1x1 stride-1 conv, an SpMM
+/// of the weights with the C x HW input; packing would only copy it). The input view must also
+/// be spatially dense; the driver checks that.
+template <int S>
+bool pointwise_shape(const conv_shape<S>& s) noexcept {
+  for (int d = 0; d < S; ++d)
+    if (s.kernel[d] != 1 || s.params.stride[d] != 1 || s.params.pad_begin[d] != 0 || s.params.pad_end[d] != 0)
+      return false;
+  return true;
 }
 
-/// Epilogue of one tile: out[f0 + m][segment] = act(acc[m][segment] + bias[f0 + m]).
-template <index_t T>
-void write_tile_impl(const float* acc, int mr, index_t f0, const float* bias, bool relu, float* obase, index_t fstride,
-                     const segment* seg, int nseg) {
+/// The caller's workspace, carved. Packed path: `packed` holds the padded phases. Direct
+/// (pointwise) path: the input is read in place, except the run's last partial tile, whose
+/// positions are copied into `tail` (C x T floats, zero past the run) so that its vector loads
+/// never read past the input tensor; `offs_tail` are its entry offsets.
+struct workspace_layout {
+  float* packed = nullptr;
+  float* tail = nullptr;
+  std::int32_t* offs = nullptr;
+  std::int32_t* offs_tail = nullptr;
+  float* partial = nullptr;
+};
+
+inline index_t align16(index_t n) noexcept { return (n + 15) / 16 * 16; }
+
+/// Floats of each workspace part; `floats` is the total. Independent of the thread count and of
+/// whether the direct path is taken (it takes the larger of the two input parts).
+struct workspace_plan {
+  index_t input = 0, offs = 0, partial = 0, floats = 0;
+};
+
+template <class Arch, int S>
+workspace_plan plan_workspace(const format::kgs<S>& w, const conv_shape<S>& s, const geometry& g, const schedule& sc) {
+  constexpr index_t T = kgs_tile<Arch>::positions;
+  workspace_plan p;
+  p.input = packed_floats(g, T);
+  if (pointwise_shape<S>(s)) p.input = std::max(p.input, checked_mul(g.channels, T, "kgs workspace") + 64);
+  p.input = align16(p.input);
+  p.offs = align16(checked_add(w.entries(), kgs_tile<Arch>::prefetch_distance + 16, "kgs workspace"));
+  p.partial = sc.partial;
+  p.floats = checked_add(checked_add(p.input, 2 * p.offs, "kgs workspace"), p.partial, "kgs workspace");
+  return p;
+}
+
+template <class Arch, int S>
+index_t workspace_floats(const format::kgs<S>& w, const conv_shape<S>& s, double l2_budget = default_l2_budget) {
+  const geometry g = make_geometry<S>(s, kgs_tile<Arch>::positions);
+  return plan_workspace<Arch>(w, s, g, make_schedule<Arch>(w, g, l2_budget)).floats;
+}
+
+/// Epilogue of one tile: out[f0 + m][segment] = act(acc[m][segment] + bias[f0 + m]). Bias and
+/// activation run vectorised over the whole aligned tile row (Mish costs an exp a lane: scalar
+/// it would outweigh a sparse layer's FMAs), then the valid segments are copied out.
+template <class Arch, index_t T>
+void write_tile_impl(float* acc, int mr, index_t f0, const float* bias, const activation& act, float* obase,
+                     index_t fstride, const segment* seg, int nseg) {
   for (int m = 0; m < mr; ++m) {
-    const float b = bias ? bias[f0 + m] : 0.f;
+    float* a = acc + index_t(m) * T;
+    if (bias || act.kind != act_kind::none) bias_activate<Arch>(act, bias ? bias[f0 + m] : 0.f, a, a, T);
     float* o = obase + (f0 + m) * fstride;
-    const float* a = acc + index_t(m) * T;
-    for (int k = 0; k < nseg; ++k) {
-      const segment sg = seg[k];
-      if (relu)
-        for (index_t x = 0; x < sg.len; ++x) o[sg.out + x] = std::max(a[sg.t0 + x] + b, 0.f);
-      else
-        for (index_t x = 0; x < sg.len; ++x) o[sg.out + x] = a[sg.t0 + x] + b;
-    }
+    for (int k = 0; k < nseg; ++k) std::memcpy(o + seg[k].out, a + seg[k].t0, std::size_t(seg[k].len) * sizeof(float));
   }
+}
+
+/// Entry offsets into the packed input (or, direct, into the input image and the tail copy).
+/// Tap offsets per location first (K divisions), then one multiply-add per entry: the entry loop
+/// runs every call and a per-entry decomposition cost ~5 ms on C3D conv5a.
+template <int S>
+void entry_offsets(const format::kgs<S>& w, const geometry& g, std::int32_t cstride, index_t pad_to,
+                   std::int32_t* offs) {
+  std::int32_t tap[1024];
+  const index_t K = w.grid().locations, E = w.entries();
+  const bool small = K <= 1024;
+  if (small)
+    for (index_t k = 0; k < K; ++k) tap[k] = std::int32_t(g.tap_offset(k));
+  const std::int32_t* ch = w.entry_channel().data();
+  const std::uint16_t* lo = w.entry_location().data();
+  for (index_t e = 0; e < E; ++e) offs[e] = ch[e] * cstride + (small ? tap[lo[e]] : std::int32_t(g.tap_offset(lo[e])));
+  for (index_t e = E; e < pad_to; ++e) offs[e] = 0;
 }
 
 /// The engine: out = act(conv(in, w) + bias) for S spatial dims; `where` names the API call.
 template <class Arch, int S>
 void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2>& in, const float* bias,
-                   const tensor_view<float, S + 2>& out, const conv_params<S>& p, bool relu, executor& ex,
+                   const tensor_view<float, S + 2>& out, const conv_params<S>& p, const activation& act, executor& ex,
                    float* workspace, const char* where, double l2_budget = default_l2_budget) {
   const conv_shape<S> s = check_conv_activations<S>(in, w.filters(), w.kernel(), out, p, where);
   require(w.channels() == s.in_channels, where, "input", s.in_channels,
           "C == the weights' channels (" + std::to_string(w.channels()) + ")", errc::shape_mismatch);
   require(p.groups == 1, where, "groups", p.groups, "1 (grouped kgs convolution is not implemented)",
           errc::unsupported);
+  check_activation(act, where);
   index_t dense_stride = 1;
+  bool in_dense = true;
   for (int d = S + 1; d >= 2; --d) {
     require(out.dim(d) == 1 || out.stride(d) == dense_stride, where, "output", "spatially strided view",
             "an output whose spatial dims are dense (channel and batch strides are free)", errc::unsupported);
+    in_dense = in_dense && (in.dim(d) == 1 || in.stride(d) == dense_stride);
     dense_stride *= out.dim(d);
   }
   require(workspace != nullptr, where, "workspace", "nullptr", "a buffer of the workspace size");
@@ -253,36 +312,33 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
   using tile = kgs_tile<Arch>;
   constexpr index_t T = tile::positions;
   const geometry g = make_geometry<S>(s, T);
-  const index_t packed_n = packed_floats(g, T);
-  require(packed_n < index_t(std::numeric_limits<std::int32_t>::max()), where, "input", packed_n,
-          "a packed input below 2^31 floats (int32 tap offsets)", errc::unsupported);
-  float* packed = workspace;
-  // The offsets live in the same caller buffer, right after the packed input (int32 = float
-  // size, 64-byte aligned start).
-  auto* offs = reinterpret_cast<std::int32_t*>(workspace + (packed_n + 15) / 16 * 16);
-  const sparsity::kgs_grid& grid = w.grid();
-  const index_t E = w.entries();
-  {
-    // Tap offsets per location first (K divisions), then one multiply-add per entry: the
-    // entry loop runs every call and a per-entry decomposition cost ~5 ms on C3D conv5a.
-    std::int32_t tap[1024];
-    const index_t K = grid.locations;
-    const bool small = K <= 1024;
-    if (small)
-      for (index_t k = 0; k < K; ++k) tap[k] = std::int32_t(g.tap_offset(k));
-    const std::int32_t* ch = w.entry_channel().data();
-    const std::uint16_t* lo = w.entry_location().data();
-    const auto cs = std::int32_t(g.chan);
-    for (index_t e = 0; e < E; ++e)
-      offs[e] = ch[e] * cs + (small ? tap[lo[e]] : std::int32_t(g.tap_offset(lo[e])));
-  }
-  for (index_t e = E; e < E + tile::prefetch_distance; ++e) offs[e] = 0;
-  std::fill(packed + g.channels * g.chan, packed + packed_n, 0.f);
-
   const schedule sc = make_schedule<Arch>(w, g, l2_budget);
-  float* partial = workspace + (packed_n + 15) / 16 * 16 + (E + tile::prefetch_distance + 31) / 16 * 16;
+  const workspace_plan wp = plan_workspace<Arch>(w, s, g, sc);
+  const index_t E = w.entries(), PD = tile::prefetch_distance;
+  // Direct: read the input in place (int32 offsets must reach the last channel).
+  const bool direct = pointwise_shape<S>(s) && in_dense && g.runs == 1 &&
+                      (g.channels - 1) * in.stride(1) + g.run_len < index_t(std::numeric_limits<std::int32_t>::max());
+  require(direct || packed_floats(g, T) < index_t(std::numeric_limits<std::int32_t>::max()), where, "input",
+          packed_floats(g, T), "a packed input below 2^31 floats (int32 tap offsets)", errc::unsupported);
+  workspace_layout ws;
+  ws.packed = workspace, ws.tail = workspace;
+  ws.offs = reinterpret_cast<std::int32_t*>(workspace + wp.input);  // int32 = float size, 64-byte aligned
+  ws.offs_tail = ws.offs + wp.offs;
+  ws.partial = workspace + wp.input + 2 * wp.offs;
+  // The direct path's tail tile: the run's last tile when its vectors reach past the run.
+  const index_t tail_q0 = (sc.tiles - 1) * T;
+  const bool has_tail = direct && tail_q0 + T > g.run_len;
+  if (direct) {
+    entry_offsets(w, g, std::int32_t(in.stride(1)), E + PD, ws.offs);
+    entry_offsets(w, g, std::int32_t(T), E + PD, ws.offs_tail);
+  } else {
+    entry_offsets(w, g, std::int32_t(g.chan), E + PD, ws.offs);
+    std::fill(ws.packed + g.channels * g.chan, ws.packed + packed_floats(g, T), 0.f);
+  }
+
   dims3 ss{0, 0, 0};
   for (int d = 0; d < S; ++d) ss[d + 3 - S] = in.stride(d + 2);
+  const sparsity::kgs_grid& grid = w.grid();
   const index_t fb = grid.filter_blocks(), gm = grid.gm, subs = (gm + tile::mr - 1) / tile::mr;
   const index_t items = ex.concurrency() <= 1 ? 1 : std::min(fb, index_t(2 * ex.concurrency()));
   const index_t nt = g.runs * sc.tiles;
@@ -293,7 +349,14 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
   for (index_t n = 0; n < s.batch; ++n) {
     const float* img = in.data() + n * in.stride(0);
     ex.parallel_for((g.channels + 15) / 16, [&](index_t cc) {
-      pack_input(g, img, in.stride(1), ss, cc * 16, std::min(g.channels, cc * 16 + 16), T, packed);
+      const index_t c0 = cc * 16, c1 = std::min(g.channels, cc * 16 + 16);
+      if (!direct) return pack_input(g, img, in.stride(1), ss, c0, c1, T, ws.packed);
+      if (!has_tail) return;
+      const index_t len = g.run_len - tail_q0;
+      for (index_t c = c0; c < c1; ++c) {
+        std::memcpy(ws.tail + c * T, img + c * in.stride(1) + tail_q0, std::size_t(len) * sizeof(float));
+        std::fill(ws.tail + c * T + len, ws.tail + (c + 1) * T, 0.f);
+      }
     });
     float* obase = out.data() + n * out.stride(0);
     // Work item = a range of filter blocks (disjoint outputs and partial sums).
@@ -312,16 +375,18 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
             // Entries of block i in channels [c0, c1): channels ascend within a block.
             const index_t e0 = sc.chunks == 1 ? eptr[i] : std::lower_bound(echan + eptr[i], echan + eptr[i + 1], c0) - echan;
             const index_t e1 = sc.chunks == 1 ? eptr[i + 1] : std::lower_bound(echan + e0, echan + eptr[i + 1], c1) - echan;
-            const float* tin = packed + r * g.run_step + q0;
+            const bool at_tail = has_tail && q0 == tail_q0;
+            const float* tin = at_tail ? ws.tail : direct ? img + q0 : ws.packed + r * g.run_step + q0;
+            const std::int32_t* toff = at_tail ? ws.offs_tail : ws.offs;
             const int nseg = last ? tile_segments(g, r, q0, T, seg) : 0;
             const int nv = int((std::min(T, g.run_len - q0) + tile::lanes - 1) / tile::lanes);
             const index_t real = grid.filters_in(i);
             for (index_t m0 = 0; m0 < real; m0 += tile::mr) {
               const int mr = int(std::min<index_t>(tile::mr, real - m0));
-              float* part = partial + ((i * subs + m0 / tile::mr) * nt + rt) * (tile::mr * T);
-              ukernel_dispatch<Arch>(mr, nv, e1 - e0, offs + e0, wv + e0 * gm + m0, gm, tin, first ? nullptr : part,
+              float* part = ws.partial + ((i * subs + m0 / tile::mr) * nt + rt) * (tile::mr * T);
+              ukernel_dispatch<Arch>(mr, nv, e1 - e0, toff + e0, wv + e0 * gm + m0, gm, tin, first ? nullptr : part,
                                      last ? acc : part);
-              if (last) write_tile_impl<T>(acc, mr, i * gm + m0, bias, relu, obase, out.stride(1), seg, nseg);
+              if (last) write_tile_impl<Arch, T>(acc, mr, i * gm + m0, bias, act, obase, out.stride(1), seg, nseg);
             }
           }
       }
@@ -345,7 +410,7 @@ index_t conv3d_kgs_workspace_size(const format::kgs3d& w, const conv3d_shape& s)
 template <class Arch = default_arch>
 void conv3d_kgs(const format::kgs3d& w, ncdhw_view<const float> in, const float* bias, ncdhw_view<float> out,
                 const conv3d_params& p, bool relu, executor& ex, float* workspace) {
-  detail::conv_kgs_impl<Arch, 3>(w, in, bias, out, p, relu, ex, workspace, "conv3d_kgs");
+  detail::conv_kgs_impl<Arch, 3>(w, in, bias, out, p, activation::from_relu(relu), ex, workspace, "conv3d_kgs");
 }
 
 /// Convenience overload that allocates the workspace.

@@ -9,6 +9,7 @@
 
 #include "spk/core/conv_shape.hpp"
 #include "spk/format/kgs.hpp"
+#include "spk/kernels/activation.hpp"
 
 SPK_BEGIN_NAMESPACE
 namespace kernels::kgs {
@@ -26,7 +27,7 @@ bool next_out(std::array<index_t, S>& idx, const std::array<index_t, S>& ext) {
 
 template <int S>
 void conv_kgs_reference_loops(const format::kgs<S>& w, const tensor_view<const float, S + 2>& in, const float* bias,
-                              const tensor_view<float, S + 2>& out, const conv_params<S>& p, bool relu,
+                              const tensor_view<float, S + 2>& out, const conv_params<S>& p, const activation& act,
                               const char* where) {
   const conv_shape<S> s = check_conv_activations<S>(in, w.filters(), w.kernel(), out, p, where);
   require(w.channels() == s.in_channels, where, "input", s.in_channels,
@@ -53,7 +54,7 @@ void conv_kgs_reference_loops(const format::kgs<S>& w, const tensor_view<const f
           }
           if (inside) acc += double(w.values()[e * gm + m]) * double(in.data()[off]);
         }
-        if (relu) acc = std::max(acc, 0.0);
+        acc = apply_ref(act, acc);
         index_t oo = n * out.stride(0) + f * out.stride(1);
         for (int d = 0; d < S; ++d) oo += o[d] * out.stride(d + 2);
         out.data()[oo] = static_cast<float>(acc);
@@ -67,7 +68,7 @@ void conv_kgs_reference_loops(const format::kgs<S>& w, const tensor_view<const f
 /// `relu`; any stride, padding and dilation, groups = 1; any output strides.
 inline void conv3d_kgs_reference(const format::kgs3d& w, ncdhw_view<const float> in, const float* bias,
                                  ncdhw_view<float> out, const conv3d_params& p = {}, bool relu = false) {
-  detail::conv_kgs_reference_loops<3>(w, in, bias, out, p, relu, "conv3d_kgs_reference");
+  detail::conv_kgs_reference_loops<3>(w, in, bias, out, p, activation::from_relu(relu), "conv3d_kgs_reference");
 }
 
 }  // namespace kernels::kgs
