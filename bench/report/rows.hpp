@@ -25,6 +25,9 @@ struct row {
   double ms_spk_dense = NAN, ms_onednn = NAN, ms_onednn_winograd = NAN;  ///< medians; NaN = n/a
   double speedup_vs_onednn = NAN;              ///< ms_onednn / ms (oneDNN's default, direct)
   double speedup_vs_onednn_best = NAN;         ///< min(ms_onednn, ms_onednn_winograd) / ms
+  std::string config;                          ///< how the density was chosen (scheme-specific)
+  double ms_xnnpack_sparse = NAN;              ///< XNNPACK's sparse path on the same weights
+  double speedup_vs_xnnpack_sparse = NAN;      ///< ms_xnnpack_sparse / ms
   double dense_gflops = NAN, nz_gflops = NAN;  ///< dense-equivalent and non-zero FLOP rates
   double peak_gflops = NAN, pct_peak = NAN;    ///< FMA probe just before the layer; nz rate / it
   double max_rel_err = NAN, onednn_rel_err = NAN, onednn_winograd_rel_err = NAN;
@@ -76,19 +79,29 @@ inline std::vector<row> measure_layer(const zoo::layer& l,
   struct planned {
     const scheme* s;
     scheme_kernel k;
-    int cand = 0;  // index into cands
+    int cand = 0;       // index into cands
+    int xnn_cand = -1;  // XNNPACK's candidate, if any
   };
   std::vector<planned> kernels;
-  for (const auto& [s, density] : plan) {
-    if (!s->supports(l)) continue;
+  const auto add = [&](const scheme* s, double density, const std::string& config) {
     planned p{s, s->prepare(ctx, density)};
+    if (p.k.config.empty()) p.k.config = config;
     if (p.k.is_spk_dense) {
       p.cand = 0;
     } else {
       p.cand = int(cands.size());
       cands.push_back({s->name, p.k.run});
     }
+    if (p.k.xnnpack_sparse) p.xnn_cand = int(cands.size()), cands.push_back({"xnnpack_sparse", p.k.xnnpack_sparse});
     kernels.push_back(std::move(p));
+  };
+  for (const auto& [s, density] : plan) {
+    if (!s->supports(l)) continue;
+    if (!is_layer_default(density)) {
+      add(s, density, "uniform");
+      continue;
+    }
+    for (const layer_density& d : s->layer_densities(l)) add(s, d.density, d.config);
   }
   if (kernels.empty()) return {};
 
@@ -114,6 +127,11 @@ inline std::vector<row> measure_layer(const zoo::layer& l,
   for (const planned& p : kernels) {
     row r = base;
     r.scheme = p.s->name;
+    r.config = p.k.config;
+    if (p.xnn_cand >= 0) {
+      r.ms_xnnpack_sparse = t[p.xnn_cand].median_ms;
+      r.speedup_vs_xnnpack_sparse = r.ms_xnnpack_sparse / t[p.cand].median_ms;
+    }
     r.density = p.k.density;
     r.nz_gflop = p.k.nz_flop * 1e-9;
     r.ms = t[p.cand].median_ms, r.ms_min = t[p.cand].min_ms;

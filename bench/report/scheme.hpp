@@ -5,6 +5,7 @@
 // it into one row. Add a scheme: write report/scheme_<name>.hpp and list it in schemes().
 #pragma once
 
+#include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
@@ -38,6 +39,16 @@ struct scheme_kernel {
   std::function<double()>
       max_rel_err;            ///< after run(): error vs the reference on the scheme's weights
   bool is_spk_dense = false;  ///< the kernel is spk's dense baseline itself: timed once
+  std::string config;         ///< how the density was chosen ("uniform", "yolobile_8x", ...)
+  /// XNNPACK's sparse path on the same pruned weights (timed interleaved with the rest); empty
+  /// where it does not apply or XNNPACK is absent.
+  std::function<void()> xnnpack_sparse;
+};
+
+/// A density a scheme picks for one layer when --density is not given.
+struct layer_density {
+  double density;
+  std::string config;
 };
 
 struct scheme {
@@ -47,6 +58,12 @@ struct scheme {
   bool takes_density = true;              ///< false: density is fixed (dense: 1)
   std::function<bool(const zoo::layer&)> supports;
   std::function<scheme_kernel(const layer_context&, double density)> prepare;
+  /// Per-layer defaults (e.g. YOLObile's per-layer prune schedule); when set and --density is
+  /// not given, they replace default_densities.
+  std::function<std::vector<layer_density>(const zoo::layer&)> layer_densities;
 };
+
+/// The density placeholder of a plan entry that asks for the scheme's per-layer defaults.
+inline bool is_layer_default(double d) { return std::isnan(d); }
 
 }  // namespace spk_report

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -80,6 +81,10 @@ inline std::vector<std::pair<const scheme*, double>> select_schemes(const option
   std::vector<std::pair<const scheme*, double>> plan;
   for (const scheme& s : schemes()) {
     if (std::find(chosen.begin(), chosen.end(), &s) == chosen.end()) continue;
+    if (s.layer_densities && (o.densities.empty() || !s.takes_density)) {
+      plan.emplace_back(&s, std::numeric_limits<double>::quiet_NaN());  // the layer's own defaults
+      continue;
+    }
     const auto& d = s.takes_density && !o.densities.empty() ? o.densities : s.default_densities;
     for (double x : d) plan.emplace_back(&s, x);
   }

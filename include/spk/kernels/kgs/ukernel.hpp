@@ -9,6 +9,7 @@
 
 #include "spk/core/arch.hpp"
 #include "spk/core/simd.hpp"
+#include "spk/kernels/activation.hpp"
 
 SPK_BEGIN_NAMESPACE
 namespace kernels::kgs {
@@ -27,14 +28,40 @@ struct kgs_tile {
   static constexpr index_t prefetch_distance = 8;
 };
 
-/// acc[m * T + v * L + l] = init[same] + sum over entries e < n of w[e * wstride + m] *
-/// in[off[e] + v * L + l], for m < MR, v < NV, l < L (L = lanes, T = kgs_tile::positions, so a
-/// narrower NV for the last tile of a run keeps the layout); init == nullptr reads as 0
-/// (init may equal acc: partial sums over channel chunks). off[] must be readable up to
-/// n + prefetch_distance (the driver pads it); acc and init are aligned to the vector width.
-template <class Arch, int MR, int NV>
+/// Stores the register tile into the caller's aligned accumulator tile (acc[m * T + v * L]).
+struct store_to_tile {
+  float* acc;
+  template <class Arch, int TP>
+  void operator()(int m, int v, const xsimd::batch<float, Arch>& c) const noexcept {
+    c.store_aligned(acc + m * TP + v * int(xsimd::batch<float, Arch>::size));
+  }
+};
+
+/// Fused epilogue straight into the output: out[m * ostride + v * L + l] = act(c + bias[m]),
+/// for a tile whose every position is a valid, contiguous output (the in-place 1x1 path): no
+/// round trip through the accumulator tile. bias: MR floats or nullptr.
+struct store_to_output {
+  float* out;
+  index_t ostride;
+  const float* bias;
+  const activation* act;
+  template <class Arch, int TP>
+  void operator()(int m, int v, const xsimd::batch<float, Arch>& c) const noexcept {
+    using vec = xsimd::batch<float, Arch>;
+    const vec b = bias ? vec(bias[m]) : vec(0.f);
+    apply_vec<Arch>(*act, c + b).store_unaligned(out + m * ostride + v * index_t(vec::size));
+  }
+};
+
+/// c[m][v] (lanes l) = init[m * T + v * L + l] + sum over entries e < n of w[e * wstride + m] *
+/// in[off[e] + v * L + l], for m < MR, v < NV (L = lanes, T = kgs_tile::positions, so a
+/// narrower NV for the last tile of a run keeps the layout); init == nullptr reads as 0; then
+/// store(m, v, c[m][v]) (init may alias the tile store_to_tile writes: partial sums over
+/// channel chunks). off[] must be readable up to n + prefetch_distance (the driver pads it);
+/// init is aligned to the vector width.
+template <class Arch, int MR, int NV, class Store>
 inline void kgs_ukernel(index_t n, const std::int32_t* __restrict off, const float* __restrict w, index_t wstride,
-                        const float* __restrict in, const float* init, float* acc) {
+                        const float* __restrict in, const float* init, const Store& store) {
   using vec = xsimd::batch<float, Arch>;
   constexpr index_t L = kgs_tile<Arch>::lanes, PD = kgs_tile<Arch>::prefetch_distance;
   constexpr index_t T = kgs_tile<Arch>::positions;
@@ -62,7 +89,7 @@ inline void kgs_ukernel(index_t n, const std::int32_t* __restrict off, const flo
     w += wstride;
   }
   SPK_UNROLL for (int m = 0; m < MR; ++m) SPK_UNROLL for (int v = 0; v < NV; ++v)
-      c[m][v].store_aligned(acc + m * T + v * L);
+      store.template operator()<Arch, int(T)>(m, v, c[m][v]);
 }
 
 }  // namespace kernels::kgs

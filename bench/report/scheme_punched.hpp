@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+// The "punched" scheme (YOLObile block-punched, 8 filters x 4 channels, official score):
+// conv2d_punched on any 2D conv. Without --density, YOLOv4 layers run at the 8x and 14x
+// per-layer schedules (zoo/prune_configs.hpp; the dense stem is skipped) and every other layer
+// at 80% and 90% sparsity. 1x1 stride-1 rows also time XNNPACK's sparse NCHW path on the same
+// pruned weights.
+#pragma once
+
+#include <memory>
+
+#include "common/xnnpack.hpp"
+#include "report/scheme.hpp"
+#include "spk/kernels/punched/punched.hpp"
+#include "zoo/prune_configs.hpp"
+
+namespace spk_report {
+
+namespace detail {
+
+struct punched_state {
+  spk::aligned_buffer<float> pruned, out, ws, xnn_out;
+  std::unique_ptr<spk::format::punched> fmt;
+  std::unique_ptr<reference_check> check;
+#ifdef SPK_BENCH_HAVE_XNNPACK
+  std::unique_ptr<spk_bench::xnnpack_sparse_1x1> xnn;
+#endif
+};
+
+inline bool xnnpack_applies(const zoo::layer& l) {
+  return l.batch == 1 && l.kernel[1] == 1 && l.kernel[2] == 1 && l.stride[1] == 1 && l.stride[2] == 1 &&
+         l.pad[1] == 0 && l.pad[2] == 0;
+}
+
+inline scheme_kernel prepare_punched(const layer_context& ctx, double density) {
+  namespace sp = spk::sparsity;
+  const zoo::layer& l = ctx.problem.layer();
+  const auto s = l.conv2d_shape();
+  auto st = std::make_shared<punched_state>();
+  const spk::index_t nw = ctx.problem.weight_count();
+  st->pruned = spk::aligned_buffer<float>(nw);
+  std::copy(ctx.problem.weights(), ctx.problem.weights() + nw, st->pruned.data());
+  const auto m = sp::project_punched(st->pruned.data(), sp::punched_grid(l.F, l.C, s.kernel_volume()), density);
+  sp::apply_mask(st->pruned.data(), m.element_mask());
+  st->fmt = std::make_unique<spk::format::punched>(spk::format::build_punched(
+      spk::tensor_view<const float, 4>::contiguous(st->pruned.data(), {l.F, l.C, s.kernel[0], s.kernel[1]}), m));
+  st->out = spk::aligned_buffer<float>(ctx.problem.output_size(), 0.f);
+  st->ws = spk::aligned_buffer<float>(spk::kernels::punched::conv2d_punched_workspace_size(*st->fmt, s));
+  st->check = std::make_unique<reference_check>(ctx.problem.make_check(st->pruned.data()));
+  scheme_kernel r;
+  r.density = st->fmt->density();
+  r.nz_flop = sp::conv_nz_flops(s, st->fmt->kept_weights());
+  const auto vin = spk::make_nchw<const float>(ctx.problem.input(), l.batch, l.C, l.in[1], l.in[2]);
+  const auto vout = spk::make_nchw<float>(st->out.data(), l.batch, l.F, s.out[0], s.out[1]);
+  r.run = [st, vin, vout, p = s.params, b = ctx.problem.bias(), &ex = ctx.ex] {
+    spk::kernels::punched::conv2d_punched(*st->fmt, vin, b, vout, p, spk::kernels::activation::none(), ex,
+                                          st->ws.data());
+  };
+  r.max_rel_err = [st] { return st->check->max_rel_err(st->out.data()); };
+#ifdef SPK_BENCH_HAVE_XNNPACK
+  if (xnnpack_applies(l)) {
+    st->xnn_out = spk::aligned_buffer<float>(ctx.problem.output_size(), 0.f);
+    st->xnn = std::make_unique<spk_bench::xnnpack_sparse_1x1>(l.C, l.F, l.in[1], l.in[2], st->pruned.data(),
+                                                              ctx.problem.bias(), ctx.problem.input(),
+                                                              st->xnn_out.data(), ctx.ex.concurrency());
+    r.xnnpack_sparse = [st] { st->xnn->run(); };
+  }
+#endif
+  return r;
+}
+
+inline std::vector<layer_density> punched_layer_densities(const zoo::layer& l) {
+  using zoo::yolobile_point;
+  if (std::string(l.model) != "yolov4") return {{0.2, "s80"}, {0.1, "s90"}};
+  std::vector<layer_density> v;
+  for (yolobile_point p : {yolobile_point::x8, yolobile_point::x14}) {
+    const double ratio = zoo::yolobile_prune_ratio(l, p);
+    if (ratio > 0) v.push_back({1.0 - ratio, zoo::to_string(p)});
+  }
+  return v;
+}
+
+}  // namespace detail
+
+/// YOLObile block-punched: per 8x4 block, the same kernel positions kept in all 32 kernels.
+inline scheme punched_scheme() {
+  scheme s;
+  s.name = "punched";
+  s.summary = "YOLObile block-punched (8 filters x 4 channels share kept positions): conv2d_punched";
+  s.default_densities = {0.2, 0.1};
+  s.supports = [](const zoo::layer& l) { return l.op == zoo::op_kind::conv2d && l.groups == 1; };
+  s.prepare = detail::prepare_punched;
+  s.layer_densities = detail::punched_layer_densities;
+  return s;
+}
+
+}  // namespace spk_report
