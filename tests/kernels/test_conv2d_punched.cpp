@@ -4,6 +4,7 @@
 // off the F / C grid, densities 0..1, the in-place 1x1 path and its tail tile, activations.
 // Small-integer data (and a leaky slope of 1/8) keep every sum exact; Mish is bounded.
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "harness.hpp"
@@ -45,7 +46,8 @@ void check_case(const punched_case& pc, executor& ex) {
   CAPTURE(pc.p.pad_begin[0]);
   CAPTURE(pc.p.dilation[0]);
   CAPTURE(pc.density);
-  CAPTURE(to_string(pc.act.kind));
+  const std::string act_name = to_string(pc.act.kind);
+  CAPTURE(act_name);
   CAPTURE(ex.concurrency());
   const auto s = make_conv_shape<2>(pc.batch, pc.c, {pc.h, pc.w}, pc.f, {pc.kh, pc.kw}, pc.p);
   auto in = int_tensor<4>({pc.batch, pc.c, pc.h, pc.w}, 80);

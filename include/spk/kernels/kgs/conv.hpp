@@ -63,6 +63,14 @@ geometry make_geometry(const conv_shape<S>& s, index_t tile) {
     const index_t padded = g.in[d] + g.pad[d] + (lifted ? 0 : s.params.pad_end[sd]);
     g.q[d] = (padded + g.stride[d] - 1) / g.stride[d];
   }
+  // Shared pad columns: with unit strides and the same width padding p >= 1 on both sides, the
+  // right pad of a row doubles as the left pad of the next (row stride W + p, not W + 2p), so
+  // p fewer dropped positions per output row (C3D conv5's 7x7 planes: 8 instead of 9). A tap
+  // that wraps past the last row of a plane reads the next plane's (or channel's) first row,
+  // which is top padding (pad_h >= 1) or the zeroed tail: zeros either way.
+  if (g.stride == dims3{1, 1, 1} && S >= 2 && g.pad[2] >= 1 && s.params.pad_end[S - 1] == g.pad[2] &&
+      g.pad[1] >= 1 && (g.kernel[2] - 1) * g.dil[2] >= g.pad[2])  // and every output column fits
+    g.q[2] = g.in[2] + g.pad[2];
   g.channels = s.in_channels;
   g.plane = checked_mul(g.q[1], g.q[2], "kgs packed input");
   g.phase = checked_mul(g.q[0], g.plane, "kgs packed input");
