@@ -9,7 +9,7 @@ packages=(
   libxsimd-dev
   opencl-headers opencl-clhpp-headers ocl-icd-opencl-dev pocl-opencl-icd clinfo
   libclblast-dev
-  doctest-dev libbenchmark-dev
+  doctest-dev libbenchmark-dev zlib1g-dev
   libdnnl-dev libxnnpack-dev libpthreadpool-dev
   python3 python3-matplotlib
   g++-aarch64-linux-gnu qemu-user

@@ -25,6 +25,7 @@
 #include "spk/format/fkw.hpp"
 #include "spk/format/kgs.hpp"
 #include "spk/format/punched.hpp"
+#include "spk/format/serialize.hpp"
 #include "spk/kernels/fkw/fkw.hpp"
 #include "spk/kernels/kgs/kgs.hpp"
 #include "spk/kernels/punched/punched.hpp"

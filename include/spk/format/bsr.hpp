@@ -70,6 +70,31 @@ class bsr {
     return f;
   }
 
+  /// Assembles a matrix from raw arrays (a deserialiser's entry point) and validates it.
+  /// `values` holds blk_idx.size() * c * panels * 16 floats (the panel layout above); extents
+  /// must be < 2^31 so every derived count is overflow-free.
+  static bsr from_parts(index_t rows, index_t cols, index_t r, index_t c,
+                        std::vector<index_t> blk_ptr, std::vector<std::int32_t> blk_idx,
+                        const std::vector<float>& values) {
+    const char* where = "bsr::from_parts";
+    const index_t lim = index_t(1) << 31;
+    require(rows >= 0 && rows < lim, where, "rows", rows, "in [0, 2^31)", errc::bad_format);
+    require(cols >= 0 && cols < lim, where, "cols", cols, "in [0, 2^31)", errc::bad_format);
+    require(r >= 1 && r < lim, where, "r", r, "in [1, 2^31)", errc::bad_format);
+    require(c >= 1 && c < lim, where, "c", c, "in [1, 2^31)", errc::bad_format);
+    bsr f;
+    f.rows_ = rows, f.cols_ = cols, f.r_ = r, f.c_ = c;
+    const index_t want = checked_mul(checked_mul(index_t(blk_idx.size()), c, "bsr values"),
+                                     f.panels() * panel_rows, "bsr values");
+    require(index_t(values.size()) == want, where, "values.size", values.size(),
+            "blk_idx.size() * c * panels * 16 = " + std::to_string(want), errc::bad_format);
+    f.blk_ptr_ = std::move(blk_ptr), f.blk_idx_ = std::move(blk_idx);
+    f.values_ = aligned_buffer<float>(want + 16, 0.f);  // +16: whole-vector tail reads
+    std::copy(values.begin(), values.end(), f.values_.data());
+    f.validate();
+    return f;
+  }
+
   /// Checks the invariants the kernels rely on; raises bad_format naming the first violation.
   void validate() const {
     const char* where = "bsr::validate";

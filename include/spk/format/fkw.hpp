@@ -159,7 +159,9 @@ class fkw {
     const index_t P = lib_.size(), nk = index_t(index_.size());
     if (index_t(reorder_.size()) != f_)
       bad("reorder.size()", reorder_.size(), "filters (" + std::to_string(f_) + ")");
-    std::vector<char> seen(static_cast<std::size_t>(std::max(f_, c_)), 0);
+    // Scratch is sized by the arrays, never by `channels` alone: a deserialised header cannot
+    // make validate() allocate more than the file holds.
+    std::vector<char> seen(static_cast<std::size_t>(f_), 0);
     for (index_t i = 0; i < f_; ++i) {
       const i32 r = reorder_[std::size_t(i)];
       if (r < 0 || r >= f_ || seen[std::size_t(r)])
@@ -186,21 +188,23 @@ class fkw {
         bad("stride.size()", stride_.size(), "0 for an fkw without kernel reorder");
       if (index_t(kpat_.size()) != nk) bad("kernel_pattern.size()", kpat_.size(), "index.size()");
     }
-    std::fill(seen.begin(), seen.end(), 0);
+    std::vector<i32> chans;  // one filter's channels, sorted to find a repeated one
     for (index_t i = 0; i < f_; ++i) {
       const i32 b = offset_[std::size_t(i)], e = offset_[std::size_t(i + 1)];
       for (i32 k = b; k < e; ++k) {
         const i32 c = index_[std::size_t(k)];
-        if (c < 0 || c >= c_ || seen[std::size_t(c)])
-          bad("index[" + std::to_string(k) + "]", c,
-              "a channel < " + std::to_string(c_) + " not used twice by stored filter " +
-                  std::to_string(i));
-        seen[std::size_t(c)] = 1;
+        if (c < 0 || c >= c_)
+          bad("index[" + std::to_string(k) + "]", c, "a channel < " + std::to_string(c_));
         if (!sorted_ && kpat_[std::size_t(k)] >= P)
           bad("kernel_pattern[" + std::to_string(k) + "]", int(kpat_[std::size_t(k)]),
               "< P (" + std::to_string(P) + ")");
       }
-      for (i32 k = b; k < e; ++k) seen[std::size_t(index_[std::size_t(k)])] = 0;
+      chans.assign(index_.begin() + b, index_.begin() + e);
+      std::sort(chans.begin(), chans.end());
+      const auto dup = std::adjacent_find(chans.begin(), chans.end());
+      if (dup != chans.end())
+        bad("index[" + std::to_string(b) + ".." + std::to_string(e) + ")", *dup,
+            "channels not used twice by stored filter " + std::to_string(i));
       if (sorted_) {
         const i32* st = stride_.data() + i * (P + 1);
         if (st[0] != 0) bad("stride[" + std::to_string(i * (P + 1)) + "]", st[0], "0");

@@ -119,6 +119,7 @@ class kgs {
         bad_if(structure_ == kgs_structure::vanilla && n - b != 0 && n - b != K, where,
                group_name(g, i, j) + " keeps " + std::to_string(n - b) + " of " + std::to_string(K) +
                    " locations: a vanilla group keeps all or none");
+        if (n == b) continue;  // O(groups + entries), not O(F * C): a huge gn costs nothing
         for (index_t c = j * g.gn; c < j * g.gn + g.channels_in(j); ++c)
           for (index_t t = b; t < n; ++t, ++e)
             bad_if(e >= index_t(entry_channel_.size()) || entry_channel_[std::size_t(e)] != c ||
@@ -265,6 +266,7 @@ class kgs {
         const index_t gi = i * g.channel_blocks() + j;
         const index_t b = loc_ptr_[std::size_t(gi)], n = loc_ptr_[std::size_t(gi + 1)];
         if (n < b || n > index_t(locs_.size())) return;  // validate() reports it
+        if (n == b) continue;
         for (index_t c = j * g.gn; c < j * g.gn + g.channels_in(j); ++c)
           for (index_t t = b; t < n; ++t)
             entry_channel_.push_back(std::int32_t(c)), entry_location_.push_back(locs_[std::size_t(t)]);
