@@ -91,6 +91,22 @@ inline index_t packed_floats(const geometry& g, index_t tile) {
   return checked_add(checked_mul(g.channels, g.chan, "kgs packed input"), tile + 64, "kgs packed input");
 }
 
+/// dst[e] = row[(e * stride + shift) * step] where that index lies in [0, n), else 0, for
+/// e < q. The interior is one branch-free run (a memcpy for unit steps): packing is a tenth of a
+/// sparse 3x3 layer's time when done element by element with bounds tests.
+inline void pack_row(const float* row, index_t step, index_t n, index_t stride, index_t shift, index_t q, float* dst) {
+  // First e with e * stride + shift >= 0, and the end of those with index < n.
+  const index_t lo = std::min(q, shift >= 0 ? index_t(0) : (-shift + stride - 1) / stride);
+  const index_t hi = std::max(lo, std::min(q, n - shift <= 0 ? index_t(0) : (n - shift + stride - 1) / stride));
+  std::fill(dst, dst + lo, 0.f);
+  if (stride == 1 && step == 1) {
+    if (hi > lo) std::memcpy(dst + lo, row + lo + shift, std::size_t(hi - lo) * sizeof(float));
+  } else {
+    for (index_t e = lo; e < hi; ++e) dst[e] = row[(e * stride + shift) * step];
+  }
+  std::fill(dst + hi, dst + q, 0.f);
+}
+
 /// Packs channels [c0, c1) of one image (spatial strides `ss`, channel stride cs) into `dst`;
 /// a tile reads at most `over_read` floats past the last valid position of a phase.
 inline void pack_input(const geometry& g, const float* img, index_t cs, const dims3& ss, index_t c0, index_t c1,
@@ -115,11 +131,7 @@ inline void pack_input(const geometry& g, const float* img, index_t cs, const di
                 std::fill(p, p + g.q[2], 0.f);
                 continue;
               }
-              const float* row = src + id * ss[0] + ih * ss[1];
-              for (index_t e = 0; e < g.q[2]; ++e) {
-                const index_t iw = e * g.stride[2] + pw - g.pad[2];
-                p[e] = iw >= 0 && iw < g.in[2] ? row[iw * ss[2]] : 0.f;
-              }
+              pack_row(src + id * ss[0] + ih * ss[1], ss[2], g.in[2], g.stride[2], pw - g.pad[2], g.q[2], p);
             }
         }
   }
@@ -178,6 +190,25 @@ void ukernel_dispatch(int mr, int nv, index_t n, const std::int32_t* off, const 
   if constexpr (NV >= 3)
     if (nv == 2) return ukernel_mr<Arch, 2>(mr, n, off, w, wstride, in, init, st);
   ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init, st);
+}
+
+/// A full in-place tile (every position q0 + x a valid output) with its epilogue fused into the
+/// microkernel's store, the activation fixed at compile time.
+template <class Arch>
+void store_direct_tile(const activation& act, float* out, index_t ostride, const float* bias, int mr, index_t n,
+                       const std::int32_t* off, const float* w, index_t wstride, const float* in, const float* init) {
+  constexpr int NV = kgs_tile<Arch>::nv;
+  switch (act.kind) {
+    case act_kind::none:
+      return ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init, store_to_output<act_kind::none>{out, ostride, bias, 0.f});
+    case act_kind::relu:
+      return ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init, store_to_output<act_kind::relu>{out, ostride, bias, 0.f});
+    case act_kind::leaky_relu:
+      return ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init,
+                                  store_to_output<act_kind::leaky_relu>{out, ostride, bias, act.alpha});
+    case act_kind::mish:
+      return ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init, store_to_output<act_kind::mish>{out, ostride, bias, 0.f});
+  }
 }
 
 /// Cache blocking of the reduction. The weights of all filter blocks for `chunk` channels
@@ -271,17 +302,55 @@ index_t workspace_floats(const format::kgs<S>& w, const conv_shape<S>& s, double
   return plan_workspace<Arch>(w, s, g, make_schedule<Arch>(w, g, l2_budget)).floats;
 }
 
-/// Epilogue of one tile: out[f0 + m][segment] = act(acc[m][segment] + bias[f0 + m]). Bias and
-/// activation run vectorised over the whole aligned tile row (Mish costs an exp a lane: scalar
-/// it would outweigh a sparse layer's FMAs), then the valid segments are copied out.
-template <class Arch, index_t T>
-void write_tile_impl(float* acc, int mr, index_t f0, const float* bias, const activation& act, float* obase,
+/// Epilogue of one tile for activation kind K: out[f0 + m][segment] = act(acc[m][segment] +
+/// bias[f0 + m]). K is a template argument so that each segment is one branch-free loop the
+/// compiler vectorises (a runtime switch per vector, or a memcpy call per segment, cost C3D
+/// conv1a -- ~20 entries a tile -- 25% of its time); Mish, which needs exp, runs on xsimd with a
+/// scalar tail.
+template <class Arch, index_t T, act_kind K>
+void write_tile_kind(const float* acc, int mr, index_t f0, const float* bias, float alpha, float* obase,
                      index_t fstride, const segment* seg, int nseg) {
+  using vec = xsimd::batch<float, Arch>;
+  constexpr index_t L = index_t(vec::size);
   for (int m = 0; m < mr; ++m) {
-    float* a = acc + index_t(m) * T;
-    if (bias || act.kind != act_kind::none) bias_activate<Arch>(act, bias ? bias[f0 + m] : 0.f, a, a, T);
+    const float b = bias ? bias[f0 + m] : 0.f;
+    const float* a = acc + index_t(m) * T;
     float* o = obase + (f0 + m) * fstride;
-    for (int k = 0; k < nseg; ++k) std::memcpy(o + seg[k].out, a + seg[k].t0, std::size_t(seg[k].len) * sizeof(float));
+    for (int k = 0; k < nseg; ++k) {
+      const float* __restrict src = a + seg[k].t0;
+      float* __restrict dst = o + seg[k].out;
+      const index_t len = seg[k].len;
+      if constexpr (K == act_kind::none) {
+        for (index_t x = 0; x < len; ++x) dst[x] = src[x] + b;
+      } else if constexpr (K == act_kind::relu) {
+        for (index_t x = 0; x < len; ++x) dst[x] = std::max(src[x] + b, 0.f);
+      } else if constexpr (K == act_kind::leaky_relu) {
+        for (index_t x = 0; x < len; ++x) {
+          const float v = src[x] + b;
+          dst[x] = v > 0.f ? v : alpha * v;
+        }
+      } else {
+        const activation mish = activation::mish();
+        index_t x = 0;
+        for (; x + L <= len; x += L) apply_vec<Arch>(mish, vec::load_unaligned(src + x) + vec(b)).store_unaligned(dst + x);
+        for (; x < len; ++x) dst[x] = float(mish_ref(double(src[x] + b)));
+      }
+    }
+  }
+}
+
+template <class Arch, index_t T>
+void write_tile_impl(const float* acc, int mr, index_t f0, const float* bias, const activation& act, float* obase,
+                     index_t fstride, const segment* seg, int nseg) {
+  switch (act.kind) {
+    case act_kind::none:
+      return write_tile_kind<Arch, T, act_kind::none>(acc, mr, f0, bias, 0.f, obase, fstride, seg, nseg);
+    case act_kind::relu:
+      return write_tile_kind<Arch, T, act_kind::relu>(acc, mr, f0, bias, 0.f, obase, fstride, seg, nseg);
+    case act_kind::leaky_relu:
+      return write_tile_kind<Arch, T, act_kind::leaky_relu>(acc, mr, f0, bias, act.alpha, obase, fstride, seg, nseg);
+    case act_kind::mish:
+      return write_tile_kind<Arch, T, act_kind::mish>(acc, mr, f0, bias, 0.f, obase, fstride, seg, nseg);
   }
 }
 
@@ -405,9 +474,8 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
               const index_t f0 = i * gm + m0;
               if (store_direct) {
                 // A full in-place tile: every position is the output position q0 + x.
-                const store_to_output so{obase + f0 * out.stride(1) + q0, out.stride(1), bias ? bias + f0 : nullptr,
-                                         &act};
-                ukernel_mr<Arch, tile::nv>(mr, e1 - e0, toff + e0, wv + e0 * gm + m0, gm, tin, init, so);
+                store_direct_tile<Arch>(act, obase + f0 * out.stride(1) + q0, out.stride(1), bias ? bias + f0 : nullptr,
+                                        mr, e1 - e0, toff + e0, wv + e0 * gm + m0, gm, tin, init);
                 continue;
               }
               ukernel_dispatch<Arch>(mr, nv, e1 - e0, toff + e0, wv + e0 * gm + m0, gm, tin, init, last ? acc : part);

@@ -39,17 +39,22 @@ struct store_to_tile {
 
 /// Fused epilogue straight into the output: out[m * ostride + v * L + l] = act(c + bias[m]),
 /// for a tile whose every position is a valid, contiguous output (the in-place 1x1 path): no
-/// round trip through the accumulator tile. bias: MR floats or nullptr.
+/// round trip through the accumulator tile. K fixes the activation at compile time (a runtime
+/// switch per vector costs as much as a sparse tile's FMAs). bias: MR floats or nullptr.
+template <act_kind K>
 struct store_to_output {
   float* out;
   index_t ostride;
   const float* bias;
-  const activation* act;
+  float alpha;
   template <class Arch, int TP>
   void operator()(int m, int v, const xsimd::batch<float, Arch>& c) const noexcept {
     using vec = xsimd::batch<float, Arch>;
-    const vec b = bias ? vec(bias[m]) : vec(0.f);
-    apply_vec<Arch>(*act, c + b).store_unaligned(out + m * ostride + v * index_t(vec::size));
+    vec y = bias ? c + vec(bias[m]) : c;
+    if constexpr (K == act_kind::relu) y = xsimd::max(y, vec(0.f));
+    if constexpr (K == act_kind::leaky_relu) y = xsimd::select(y > vec(0.f), y, y * vec(alpha));
+    if constexpr (K == act_kind::mish) y = apply_vec<Arch>(activation::mish(), y);
+    y.store_unaligned(out + m * ostride + v * index_t(vec::size));
   }
 };
 
