@@ -17,6 +17,7 @@
 
 #include "common/gbench_main.hpp"
 #include "common/peak.hpp"
+#include "common/conv_bench.hpp"
 #include "common/problem.hpp"
 #include "common/sysinfo.hpp"
 #include "common/threads.hpp"
@@ -36,32 +37,13 @@ std::vector<zoo::layer> fkw_layers() {
   return v;
 }
 
-void counters(benchmark::State& st, const zoo::layer& l, double nz_flop) {
-  using benchmark::Counter;
-  const double it = double(st.iterations());
-  st.counters["dense_gflops"] =
-      Counter(l.dense_flops() * 1e-9 * it, Counter::kIsRate, Counter::OneK::kIs1000);
-  st.counters["nz_gflops"] = Counter(nz_flop * 1e-9 * it, Counter::kIsRate, Counter::OneK::kIs1000);
-}
-
 void bm_fkw(benchmark::State& st, const zoo::layer& l, double density) {
   layer_problem& p = cached_problem(l);
   pattern_layer pl(p, density);
   spk::executor& ex = bench_executor();
   pl.run(p, ex);
   for (auto _ : st) pl.run(p, ex);
-  st.counters["density"] = pl.structure.density();
-  counters(st, l, pl.nz_flop());
-}
-
-void bm_onednn(benchmark::State& st, const zoo::layer& l, bool winograd) {
-  layer_problem& p = cached_problem(l);
-  const auto prim = winograd ? p.onednn_winograd() : p.onednn_direct();
-  if (!prim) return st.SkipWithError("no oneDNN implementation");
-  st.SetLabel(prim->impl());
-  prim->run();
-  for (auto _ : st) prim->run();
-  counters(st, l, l.dense_flops());
+  set_rate_counters(st, l, pl.nz_flop(), pl.structure.density());
 }
 
 void register_all() {
@@ -72,9 +54,9 @@ void register_all() {
     const std::string tail = "/" + l.full_name();
     reg("conv2d_fkw" + tail + "/d0.444", [l](benchmark::State& st) { bm_fkw(st, l, 4.0 / 9.0); });
     reg("conv2d_fkw" + tail + "/d0.125", [l](benchmark::State& st) { bm_fkw(st, l, 1.0 / 8.0); });
-    reg("conv2d_onednn" + tail, [l](benchmark::State& st) { bm_onednn(st, l, false); });
+    reg("conv2d_onednn" + tail, [l](benchmark::State& st) { bm_onednn_conv(st, l, false); });
     if (onednn_winograd_applicable(l))
-      reg("conv2d_onednn_winograd" + tail, [l](benchmark::State& st) { bm_onednn(st, l, true); });
+      reg("conv2d_onednn_winograd" + tail, [l](benchmark::State& st) { bm_onednn_conv(st, l, true); });
   }
 }
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "common/conv_bench.hpp"
 #include "common/gbench_main.hpp"
 #include "common/peak.hpp"
 #include "common/problem.hpp"
@@ -24,14 +25,6 @@ namespace {
 
 using namespace spk_bench;
 using spk::index_t;
-
-void set_counters(benchmark::State& st, const zoo::layer& l, double nz_flop, double density) {
-  using benchmark::Counter;
-  const double it = double(st.iterations());
-  st.counters["dense_gflops"] = Counter(l.dense_flops() * 1e-9 * it, Counter::kIsRate, Counter::OneK::kIs1000);
-  st.counters["nz_gflops"] = Counter(nz_flop * 1e-9 * it, Counter::kIsRate, Counter::OneK::kIs1000);
-  st.counters["density"] = density;
-}
 
 void bm_kgs(benchmark::State& st, const zoo::layer& l, double density, spk::format::kgs_structure kind) {
   namespace sp = spk::sparsity;
@@ -53,17 +46,7 @@ void bm_kgs(benchmark::State& st, const zoo::layer& l, double density, spk::form
   const auto run = [&] { spk::kernels::kgs::conv3d_kgs(fmt, vin, p.bias(), vout, s.params, false, ex, ws.data()); };
   run();
   for (auto _ : st) run();
-  set_counters(st, l, sp::conv_nz_flops(s, fmt.kept_weights()), fmt.density());
-}
-
-void bm_onednn(benchmark::State& st, const zoo::layer& l) {
-  layer_problem& p = cached_problem(l);
-  const auto prim = p.onednn_direct();
-  if (!prim) return st.SkipWithError("oneDNN has no implementation for this layer");
-  st.SetLabel(prim->impl());
-  prim->run();
-  for (auto _ : st) prim->run();
-  set_counters(st, l, l.dense_flops(), 1.0);
+  set_rate_counters(st, l, sp::conv_nz_flops(s, fmt.kept_weights()), fmt.density());
 }
 
 void register_all() {
@@ -73,7 +56,7 @@ void register_all() {
   for (const char* model : {"c3d", "r2plus1d"})
     for (const zoo::layer& l : zoo::model_layers(model)) {
       const std::string tail = "/" + l.full_name();
-      reg("conv3d_onednn" + tail, [l](benchmark::State& st) { bm_onednn(st, l); });
+      reg("conv3d_onednn" + tail, [l](benchmark::State& st) { bm_onednn_conv(st, l); });
       for (const char* red : {"2.5", "3.6"}) {
         const double d = 1.0 / std::atof(red);
         reg("conv3d_kgs" + tail + "/r" + red,

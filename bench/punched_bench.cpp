@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "common/conv_bench.hpp"
 #include "common/gbench_main.hpp"
 #include "common/problem.hpp"
 #include "common/threads.hpp"
@@ -22,14 +23,6 @@ namespace {
 
 using namespace spk_bench;
 using spk::index_t;
-
-void set_counters(benchmark::State& st, const zoo::layer& l, double nz_flop, double density) {
-  using benchmark::Counter;
-  const double it = double(st.iterations());
-  st.counters["dense_gflops"] = Counter(l.dense_flops() * 1e-9 * it, Counter::kIsRate, Counter::OneK::kIs1000);
-  st.counters["nz_gflops"] = Counter(nz_flop * 1e-9 * it, Counter::kIsRate, Counter::OneK::kIs1000);
-  st.counters["density"] = density;
-}
 
 /// The layer's weights pruned block-punched to `density` (official score) and their format.
 struct pruned_layer {
@@ -63,7 +56,7 @@ void bm_punched(benchmark::State& st, const zoo::layer& l, double density) {
   };
   run();
   for (auto _ : st) run();
-  set_counters(st, l, spk::sparsity::conv_nz_flops(s, pl.fmt->kept_weights()), pl.fmt->density());
+  set_rate_counters(st, l, spk::sparsity::conv_nz_flops(s, pl.fmt->kept_weights()), pl.fmt->density());
 }
 
 void bm_xnnpack(benchmark::State& st, const zoo::layer& l, double density, int threads) {
@@ -76,18 +69,8 @@ void bm_xnnpack(benchmark::State& st, const zoo::layer& l, double density, int t
     xnnpack_sparse_1x1 op(l.C, l.F, l.in[1], l.in[2], pl.w.data(), p.bias(), p.input(), out.data(), threads);
     op.run();
     for (auto _ : st) op.run();
-    set_counters(st, l, spk::sparsity::conv_nz_flops(l.conv2d_shape(), pl.fmt->kept_weights()), pl.fmt->density());
+    set_rate_counters(st, l, spk::sparsity::conv_nz_flops(l.conv2d_shape(), pl.fmt->kept_weights()), pl.fmt->density());
   }
-}
-
-void bm_onednn(benchmark::State& st, const zoo::layer& l) {
-  layer_problem& p = cached_problem(l);
-  const auto prim = p.onednn_direct();
-  if (!prim) return st.SkipWithError("oneDNN has no implementation for this layer");
-  st.SetLabel(prim->impl());
-  prim->run();
-  for (auto _ : st) prim->run();
-  set_counters(st, l, l.dense_flops(), 1.0);
 }
 
 bool pointwise(const zoo::layer& l) { return l.kernel[1] == 1 && l.kernel[2] == 1 && l.stride[1] == 1; }
@@ -108,12 +91,12 @@ void register_all() {
   };
   for (const zoo::layer& l : zoo::model_layers("yolov4")) {
     if (zoo::yolobile_prune_ratio(l, zoo::yolobile_point::x8) == 0) continue;  // the dense stem
-    reg("conv2d_onednn/" + l.full_name(), [l](benchmark::State& st) { bm_onednn(st, l); });
+    reg("conv2d_onednn/" + l.full_name(), [l](benchmark::State& st) { bm_onednn_conv(st, l); });
     for (auto pt : {zoo::yolobile_point::x8, zoo::yolobile_point::x14})
       add(l, 1.0 - zoo::yolobile_prune_ratio(l, pt), zoo::to_string(pt));
   }
   for (const zoo::layer& l : zoo::model_layers("mobilenetv2")) {
-    reg("conv2d_onednn/" + l.full_name(), [l](benchmark::State& st) { bm_onednn(st, l); });
+    reg("conv2d_onednn/" + l.full_name(), [l](benchmark::State& st) { bm_onednn_conv(st, l); });
     add(l, 0.2, "s80");
     add(l, 0.1, "s90");
   }

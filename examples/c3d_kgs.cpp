@@ -101,10 +101,7 @@ int main(int argc, char** argv) {
     const double tk = best_ms(
         [&] { kernels::kgs::conv3d_kgs(fmt, x.view(), bias.data(), yk.view(), p, /*relu=*/true, ex, wsk.data()); },
         reps);
-    double err = 0, mag = 0;
-    for (index_t i = 0; i < yd.size(); ++i)
-      err = std::max(err, double(std::fabs(yd.data()[i] - yk.data()[i]))), mag = std::max(mag, double(std::fabs(yd.data()[i])));
-    const double rel = mag > 0 ? err / mag : err;
+    const double rel = spk_example::max_rel_diff(yk.data(), yd.data(), yd.size());
     worst = std::max(worst, rel);
     char shape[64];
     std::snprintf(shape, sizeof shape, "%ld->%ld @%ldx%ldx%ld", long(L.c), long(L.f), long(D), long(H), long(W));

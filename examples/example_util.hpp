@@ -25,6 +25,16 @@ double best_ms(F&& fn, int reps = 3, bool warmup = false) {
   return best;
 }
 
+/// max |got - want| / max |want| over n values (max |got - want| when want is all zero).
+inline double max_rel_diff(const float* got, const float* want, index_t n) {
+  double err = 0, mag = 0;
+  for (index_t i = 0; i < n; ++i) {
+    err = std::max(err, double(got[i] > want[i] ? got[i] - want[i] : want[i] - got[i]));
+    mag = std::max(mag, double(want[i] < 0 ? -want[i] : want[i]));
+  }
+  return mag > 0 ? err / mag : err;
+}
+
 struct vgg_conv_layer {
   const char* name;
   index_t c, f;

@@ -70,11 +70,7 @@ int main(int argc, char** argv) {
                                    ws_d.data());
       for (index_t i = 0; i < yd.size(); ++i) yd.data()[i] = std::max(yd.data()[i], 0.f);
     }, 3, /*warmup=*/true);
-    double err = 0, mag = 0;
-    for (index_t i = 0; i < yd.size(); ++i)
-      err = std::max(err, double(std::fabs(yd.data()[i] - ys.data()[i]))),
-      mag = std::max(mag, double(std::fabs(yd.data()[i])));
-    const double rel = mag > 0 ? err / mag : err;
+    const double rel = spk_example::max_rel_diff(ys.data(), yd.data(), yd.size());
     worst = std::max(worst, rel);
     char shp[32];
     std::snprintf(shp, sizeof shp, "%ld->%ld @%ld", long(l.c), long(l.f), long(hw));

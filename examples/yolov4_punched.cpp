@@ -120,10 +120,7 @@ int main(int argc, char** argv) {
     });
     const double tp = best_ms(
         [&] { kernels::punched::conv2d_punched(fmt, x.view(), bias.data(), yp.view(), s.params, act, ex, wsp.data()); });
-    double err = 0, mag = 0;
-    for (index_t i = 0; i < yd.size(); ++i)
-      err = std::max(err, double(std::fabs(yd.data()[i] - yp.data()[i]))), mag = std::max(mag, double(std::fabs(yd.data()[i])));
-    const double rel = mag > 0 ? err / mag : err;
+    const double rel = spk_example::max_rel_diff(yp.data(), yd.data(), yd.size());
     worst = std::max(worst, rel);
     char shape[64];
     std::snprintf(shape, sizeof shape, "%ld->%ld @%ld k%ld s%ld", long(d.c), long(d.f), long(d.plane), long(d.k),

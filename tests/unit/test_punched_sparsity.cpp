@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "kgs_test_util.hpp"
 #include "spk/format/punched.hpp"
 
 using namespace spk;
@@ -15,17 +16,9 @@ using namespace spk::sparsity;
 
 namespace {
 
-std::vector<float> random_weights(const kgs_grid& g, std::uint64_t salt) {
-  std::vector<float> w(std::size_t(g.filters * g.channels * g.locations));
-  fill_uniform(w.data(), index_t(w.size()), -1.f, 1.f, spk_test::seed(salt));
-  return w;
-}
+using spk_test::kept_energy;
+using spk_test::random_weights;
 
-double kept_energy(const std::vector<float>& w, const std::vector<std::uint8_t>& m) {
-  double e = 0;
-  for (std::size_t i = 0; i < w.size(); ++i) e += m[i] ? double(w[i]) * w[i] : 0.0;
-  return e;
-}
 
 index_t kept_units(const kgs_mask& m) {
   index_t n = 0;
