@@ -33,5 +33,9 @@ if [[ ! -x "$exe" ]]; then
   exit 1
 fi
 cd "$root"
+# Without arguments: the showcase run, with its JSON rows and PNG chart next to the build.
+if [[ $# -eq 0 ]]; then
+  set -- --json "$build/report.json" --plot "$build/report.png"
+fi
 echo "== $exe $*"
 exec "$exe" "$@"

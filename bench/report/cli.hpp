@@ -35,7 +35,7 @@ usage: spk-report [options]
                  --model/--layer: the default selection (2-3 layers per model).
   --layer L      layers to run: a layer name (searched in the selected models, or in all) or
                  model/layer (repeatable or comma list)
-  --scheme S     schemes to report (repeatable or comma list; "all"); default dense
+  --scheme S     schemes to report (repeatable or comma list; "all"); default all
   --density D    kept weight fraction(s) in (0, 1] for sparse schemes; dense is always 1
   --threads N    threads for spk and oneDNN (default 1; 1 thread pins to the current core)
   --repeat R     timed repetitions per kernel, median reported (default 7; --quick: 3)

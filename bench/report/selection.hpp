@@ -66,7 +66,7 @@ inline std::vector<zoo::layer> select_layers(const options& o) {
 inline std::vector<std::pair<const scheme*, double>> select_schemes(const options& o) {
   std::vector<const scheme*> chosen;
   const std::vector<std::string> names =
-      o.schemes.empty() ? std::vector<std::string>{"dense"} : o.schemes;
+      o.schemes.empty() ? std::vector<std::string>{"all"} : o.schemes;
   for (const std::string& n : names) {
     if (n == "all") {
       for (const scheme& s : schemes()) chosen.push_back(&s);
