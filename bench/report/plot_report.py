@@ -10,6 +10,18 @@ import math
 import sys
 
 
+def series_name(r):
+    """One legend entry per scheme and requested density: a per-layer schedule by its name, a
+    uniform density rounded (the achieved density of a block scheme differs by a few %)."""
+    if r["scheme"] == "dense":
+        return "dense"
+    config = r.get("config") or "uniform"
+    if config != "uniform":
+        return "%s %s" % (r["scheme"], config)
+    d = r["density"]
+    return "%s @%s" % (r["scheme"], ("%.1g" if d < 0.1 else "%.2g") % d)
+
+
 def main(argv):
     if len(argv) != 3:
         sys.stderr.write(__doc__)
@@ -35,7 +47,7 @@ def main(argv):
         key = r["model"] + "/" + r["layer"]
         if key not in layers:
             layers.append(key)
-        name = r["scheme"] if r["scheme"] == "dense" else "%s @%.3g" % (r["scheme"], r["density"])
+        name = series_name(r)
         if r.get("speedup_vs_onednn") is not None:
             series.setdefault(name, {})[key] = r["speedup_vs_onednn"]
         if r.get("ms_onednn_winograd") and r.get("ms_onednn"):
@@ -78,7 +90,8 @@ def main(argv):
     title = "spk vs oneDNN, %s thread%s, %s (%s, %s)" % (
         threads, "" if threads == 1 else "s", meta.get("cpu", "?"), meta.get("arch", "?"), meta.get("compiler", "?"))
     ax.set_title(title + "\n" + meta.get("date", ""), fontsize=10)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside: never hides a bar
+    ax.legend(fontsize=7 if len(names) > 20 else 8, ncol=1 if len(names) <= 20 else 2, loc="upper left",
+              bbox_to_anchor=(1.0, 1.0))  # outside: never hides a bar
     ax.grid(axis="y", alpha=0.3, which="both")
     fig.tight_layout()
     fig.savefig(argv[2], dpi=120)
