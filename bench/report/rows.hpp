@@ -79,13 +79,13 @@ inline std::vector<row> measure_layer(const zoo::layer& l,
   struct planned {
     const scheme* s;
     scheme_kernel k;
-    int cand = 0;       // index into cands
-    int xnn_cand = -1;  // XNNPACK's candidate, if any
+    std::string config;  // how the density was chosen
+    int cand = 0;        // index into cands
+    int xnn_cand = -1;   // XNNPACK's candidate, if any
   };
   std::vector<planned> kernels;
   const auto add = [&](const scheme* s, double density, const std::string& config) {
-    planned p{s, s->prepare(ctx, density)};
-    if (p.k.config.empty()) p.k.config = config;
+    planned p{s, s->prepare(ctx, density), config};
     if (p.k.is_spk_dense) {
       p.cand = 0;
     } else {
@@ -127,7 +127,7 @@ inline std::vector<row> measure_layer(const zoo::layer& l,
   for (const planned& p : kernels) {
     row r = base;
     r.scheme = p.s->name;
-    r.config = p.k.config;
+    r.config = p.config;
     if (p.xnn_cand >= 0) {
       r.ms_xnnpack_sparse = t[p.xnn_cand].median_ms;
       r.speedup_vs_xnnpack_sparse = r.ms_xnnpack_sparse / t[p.cand].median_ms;

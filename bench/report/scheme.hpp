@@ -39,7 +39,6 @@ struct scheme_kernel {
   std::function<double()>
       max_rel_err;            ///< after run(): error vs the reference on the scheme's weights
   bool is_spk_dense = false;  ///< the kernel is spk's dense baseline itself: timed once
-  std::string config;         ///< how the density was chosen ("uniform", "yolobile_8x", ...)
   /// XNNPACK's sparse path on the same pruned weights (timed interleaved with the rest); empty
   /// where it does not apply or XNNPACK is absent.
   std::function<void()> xnnpack_sparse;

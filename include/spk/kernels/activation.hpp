@@ -59,32 +59,32 @@ inline double apply_ref(const activation& a, double x) noexcept {
   return x;
 }
 
-/// The vector form: same formulas in float (Mish: exp once, one division; relative error a few
-/// ulp of float away from the zero at x = 0, tested against mish_ref).
-template <class Arch>
-inline xsimd::batch<float, Arch> apply_vec(const activation& a, const xsimd::batch<float, Arch>& x) noexcept {
+/// The vector form for a kind fixed at compile time (what the kernels' fused stores use: a
+/// runtime switch per vector costs as much as a sparse tile's FMAs). Same formulas in float
+/// (Mish: exp once, one division; a few ulp of float from mish_ref away from its zero at 0).
+template <act_kind K, class Arch>
+inline xsimd::batch<float, Arch> apply_vec(const xsimd::batch<float, Arch>& x, float alpha) noexcept {
   using vec = xsimd::batch<float, Arch>;
-  switch (a.kind) {
-    case act_kind::none: return x;
-    case act_kind::relu: return xsimd::max(x, vec(0.f));
-    case act_kind::leaky_relu: return xsimd::select(x > vec(0.f), x, x * vec(a.alpha));
-    case act_kind::mish: {
-      const vec e = xsimd::exp(xsimd::min(x, vec(20.f)));
-      const vec n = e * (e + vec(2.f));
-      return xsimd::select(x > vec(20.f), x, x * n / (n + vec(2.f)));
-    }
+  if constexpr (K == act_kind::relu) return xsimd::max(x, vec(0.f));
+  if constexpr (K == act_kind::leaky_relu) return xsimd::select(x > vec(0.f), x, x * vec(alpha));
+  if constexpr (K == act_kind::mish) {
+    const vec e = xsimd::exp(xsimd::min(x, vec(20.f)));
+    const vec n = e * (e + vec(2.f));
+    return xsimd::select(x > vec(20.f), x, x * n / (n + vec(2.f)));
   }
   return x;
 }
 
-/// y[i] = act(x[i] + b) for i < n, x and y vector-aligned, n a multiple of the vector width
-/// (the driver's accumulator tile): the fused epilogue of one filter's tile row.
+/// The vector form for a kind known at run time.
 template <class Arch>
-inline void bias_activate(const activation& a, float b, const float* x, float* y, index_t n) noexcept {
-  using vec = xsimd::batch<float, Arch>;
-  constexpr index_t L = static_cast<index_t>(vec::size);
-  const vec vb(b);
-  for (index_t i = 0; i < n; i += L) apply_vec<Arch>(a, vec::load_aligned(x + i) + vb).store_aligned(y + i);
+inline xsimd::batch<float, Arch> apply_vec(const activation& a, const xsimd::batch<float, Arch>& x) noexcept {
+  switch (a.kind) {
+    case act_kind::none: return x;
+    case act_kind::relu: return apply_vec<act_kind::relu, Arch>(x, a.alpha);
+    case act_kind::leaky_relu: return apply_vec<act_kind::leaky_relu, Arch>(x, a.alpha);
+    case act_kind::mish: return apply_vec<act_kind::mish, Arch>(x, a.alpha);
+  }
+  return x;
 }
 
 /// Raises invalid_argument naming `where` for a leaky slope that is not finite.

@@ -223,6 +223,17 @@ struct schedule {
   index_t partial = 0;  ///< floats of partial sums (0 with one chunk)
 };
 
+/// True when the conv reads its input in place: every kernel extent 1, stride 1 and no padding
+/// (the packed extents equal the input's), so output position q reads input position q of each
+/// channel (the 1x1 stride-1 conv, an SpMM of the weights with the C x HW input; packing would
+/// only copy it). The input view must also be spatially dense; the driver checks that.
+inline bool pointwise(const geometry& g) noexcept {
+  return g.kernel == dims3{1, 1, 1} && g.stride == dims3{1, 1, 1} && g.q == g.in;
+}
+
+/// L1 bytes a pointwise tile's input may take across a chunk (of 48 KB on Golden Cove / Zen 4).
+inline constexpr double pointwise_l1_budget = 24.0 * 1024;
+
 /// L2 bytes the schedule plans with: half of this machine's 2 MB L2 (Emerald Rapids; 1 MB on
 /// Zen 4, where a tune table should halve it). Measured on YOLOv4's 512-1024 channel 3x3
 /// layers: 384 KB chunked their weights 3-4 ways and the partial sums' round trips cost 10-20%
@@ -241,29 +252,16 @@ schedule make_schedule(const format::kgs<S>& w, const geometry& g, double l2_bud
   if (chunk >= grid.channels) chunk = grid.channels;
   sc.chunk = chunk, sc.chunks = (grid.channels + chunk - 1) / chunk;
   sc.block_major = double(chunk) * double(g.chan) * 4.0 <= l2_budget;
-  // Pointwise (1x1 stride 1): a tile's input across the chunk is chunk x T floats; when it fits
-  // in L1 next to the weights, tile-major keeps it there across every filter block (few entries
-  // per block at high sparsity make the L2 reload of block-major order dominate).
-  const bool pointwise = g.kernel == dims3{1, 1, 1} && g.stride == dims3{1, 1, 1} && g.pad == dims3{0, 0, 0};
-  if (pointwise && double(chunk) * double(tile::positions) * 4.0 <= 24.0 * 1024) sc.block_major = false;
+  // Pointwise: a tile's input across the chunk is chunk x T floats; when it fits in L1 next to
+  // the weights, tile-major keeps it there across every filter block (few entries per block at
+  // high sparsity make the L2 reload of block-major order dominate).
+  if (pointwise(g) && double(chunk) * double(tile::positions) * 4.0 <= pointwise_l1_budget) sc.block_major = false;
   if (sc.chunks > 1) {
     const index_t subs = (grid.gm + tile::mr - 1) / tile::mr;
     sc.partial = checked_mul(checked_mul(grid.filter_blocks() * subs, g.runs * sc.tiles, "kgs workspace"),
                              tile::mr * tile::positions, "kgs workspace");
   }
   return sc;
-}
-
-/// True when the conv reads its input in place: every kernel extent 1, stride 1, no padding,
-/// so output position q reads input position q of each channel (the 1x1 stride-1 conv, an SpMM
-/// of the weights with the C x HW input; packing would only copy it). The input view must also
-/// be spatially dense; the driver checks that.
-template <int S>
-bool pointwise_shape(const conv_shape<S>& s) noexcept {
-  for (int d = 0; d < S; ++d)
-    if (s.kernel[d] != 1 || s.params.stride[d] != 1 || s.params.pad_begin[d] != 0 || s.params.pad_end[d] != 0)
-      return false;
-  return true;
 }
 
 /// The caller's workspace, carved. Packed path: `packed` holds the padded phases. Direct
@@ -287,11 +285,11 @@ struct workspace_plan {
 };
 
 template <class Arch, int S>
-workspace_plan plan_workspace(const format::kgs<S>& w, const conv_shape<S>& s, const geometry& g, const schedule& sc) {
+workspace_plan plan_workspace(const format::kgs<S>& w, const geometry& g, const schedule& sc) {
   constexpr index_t T = kgs_tile<Arch>::positions;
   workspace_plan p;
   p.input = packed_floats(g, T);
-  if (pointwise_shape<S>(s)) p.input = std::max(p.input, checked_mul(g.channels, T, "kgs workspace") + 64);
+  if (pointwise(g)) p.input = std::max(p.input, checked_mul(g.channels, T, "kgs workspace") + 64);
   p.input = align16(p.input);
   p.offs = align16(checked_add(w.entries(), kgs_tile<Arch>::prefetch_distance + 16, "kgs workspace"));
   p.partial = sc.partial;
@@ -302,7 +300,7 @@ workspace_plan plan_workspace(const format::kgs<S>& w, const conv_shape<S>& s, c
 template <class Arch, int S>
 index_t workspace_floats(const format::kgs<S>& w, const conv_shape<S>& s, double l2_budget = default_l2_budget) {
   const geometry g = make_geometry<S>(s, kgs_tile<Arch>::positions);
-  return plan_workspace<Arch>(w, s, g, make_schedule<Arch>(w, g, l2_budget)).floats;
+  return plan_workspace<Arch>(w, g, make_schedule<Arch>(w, g, l2_budget)).floats;
 }
 
 /// Epilogue of one tile for activation kind K: out[f0 + m][segment] = act(acc[m][segment] +
@@ -333,9 +331,9 @@ void write_tile_kind(const float* acc, int mr, index_t f0, const float* bias, fl
           dst[x] = v > 0.f ? v : alpha * v;
         }
       } else {
-        const activation mish = activation::mish();
         index_t x = 0;
-        for (; x + L <= len; x += L) apply_vec<Arch>(mish, vec::load_unaligned(src + x) + vec(b)).store_unaligned(dst + x);
+        for (; x + L <= len; x += L)
+          apply_vec<act_kind::mish, Arch>(vec::load_unaligned(src + x) + vec(b), 0.f).store_unaligned(dst + x);
         for (; x < len; ++x) dst[x] = float(mish_ref(double(src[x] + b)));
       }
     }
@@ -399,10 +397,10 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
   constexpr index_t T = tile::positions;
   const geometry g = make_geometry<S>(s, T);
   const schedule sc = make_schedule<Arch>(w, g, l2_budget);
-  const workspace_plan wp = plan_workspace<Arch>(w, s, g, sc);
+  const workspace_plan wp = plan_workspace<Arch>(w, g, sc);
   const index_t E = w.entries(), PD = tile::prefetch_distance;
   // Direct: read the input in place (int32 offsets must reach the last channel).
-  const bool direct = pointwise_shape<S>(s) && in_dense && g.runs == 1 &&
+  const bool direct = pointwise(g) && in_dense && g.runs == 1 &&
                       (g.channels - 1) * in.stride(1) + g.run_len < index_t(std::numeric_limits<std::int32_t>::max());
   require(direct || packed_floats(g, T) < index_t(std::numeric_limits<std::int32_t>::max()), where, "input",
           packed_floats(g, T), "a packed input below 2^31 floats (int32 tap offsets)", errc::unsupported);

@@ -50,11 +50,7 @@ struct store_to_output {
   template <class Arch, int TP>
   void operator()(int m, int v, const xsimd::batch<float, Arch>& c) const noexcept {
     using vec = xsimd::batch<float, Arch>;
-    vec y = bias ? c + vec(bias[m]) : c;
-    if constexpr (K == act_kind::relu) y = xsimd::max(y, vec(0.f));
-    if constexpr (K == act_kind::leaky_relu) y = xsimd::select(y > vec(0.f), y, y * vec(alpha));
-    if constexpr (K == act_kind::mish) y = apply_vec<Arch>(activation::mish(), y);
-    y.store_unaligned(out + m * ostride + v * index_t(vec::size));
+    apply_vec<K, Arch>(bias ? c + vec(bias[m]) : c, alpha).store_unaligned(out + m * ostride + v * index_t(vec::size));
   }
 };
 
