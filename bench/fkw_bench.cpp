@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "common/conv_bench.hpp"
 #include "common/gbench_main.hpp"
 #include "common/peak.hpp"
-#include "common/conv_bench.hpp"
 #include "common/problem.hpp"
 #include "common/sysinfo.hpp"
 #include "common/threads.hpp"
@@ -56,7 +56,8 @@ void register_all() {
     reg("conv2d_fkw" + tail + "/d0.125", [l](benchmark::State& st) { bm_fkw(st, l, 1.0 / 8.0); });
     reg("conv2d_onednn" + tail, [l](benchmark::State& st) { bm_onednn_conv(st, l, false); });
     if (onednn_winograd_applicable(l))
-      reg("conv2d_onednn_winograd" + tail, [l](benchmark::State& st) { bm_onednn_conv(st, l, true); });
+      reg("conv2d_onednn_winograd" + tail,
+          [l](benchmark::State& st) { bm_onednn_conv(st, l, true); });
   }
 }
 

@@ -26,24 +26,30 @@ namespace {
 using namespace spk_bench;
 using spk::index_t;
 
-void bm_kgs(benchmark::State& st, const zoo::layer& l, double density, spk::format::kgs_structure kind) {
+void bm_kgs(benchmark::State& st, const zoo::layer& l, double density,
+            spk::format::kgs_structure kind) {
   namespace sp = spk::sparsity;
   layer_problem& p = cached_problem(l);
   const auto s = l.conv3d_shape();
   spk::aligned_buffer<float> w(p.weight_count());
   std::copy(p.weights(), p.weights() + w.size(), w.data());
   const sp::kgs_grid grid{l.F, l.C, s.kernel_volume(), 8, 4};
-  const auto m = kind == spk::format::kgs_structure::kgs ? sp::project_kgs(w.data(), grid, density)
-                                                         : sp::project_vanilla(w.data(), grid, density);
+  const auto m = kind == spk::format::kgs_structure::kgs
+                     ? sp::project_kgs(w.data(), grid, density)
+                     : sp::project_vanilla(w.data(), grid, density);
   sp::apply_mask(w.data(), m.element_mask());
-  const auto fmt = spk::format::kgs3d::build(
-      spk::tensor_view<const float, 5>::contiguous(w.data(), {l.F, l.C, s.kernel[0], s.kernel[1], s.kernel[2]}), m,
-      kind);
-  spk::aligned_buffer<float> out(p.output_size()), ws(spk::kernels::kgs::conv3d_kgs_workspace_size(fmt, s));
+  const auto fmt =
+      spk::format::kgs3d::build(spk::tensor_view<const float, 5>::contiguous(
+                                    w.data(), {l.F, l.C, s.kernel[0], s.kernel[1], s.kernel[2]}),
+                                m, kind);
+  spk::aligned_buffer<float> out(p.output_size()),
+      ws(spk::kernels::kgs::conv3d_kgs_workspace_size(fmt, s));
   const auto vin = spk::make_ncdhw<const float>(p.input(), l.batch, l.C, l.in[0], l.in[1], l.in[2]);
   const auto vout = spk::make_ncdhw<float>(out.data(), l.batch, l.F, s.out[0], s.out[1], s.out[2]);
   auto& ex = spk::default_executor();
-  const auto run = [&] { spk::kernels::kgs::conv3d_kgs(fmt, vin, p.bias(), vout, s.params, false, ex, ws.data()); };
+  const auto run = [&] {
+    spk::kernels::kgs::conv3d_kgs(fmt, vin, p.bias(), vout, s.params, false, ex, ws.data());
+  };
   run();
   for (auto _ : st) run();
   set_rate_counters(st, l, sp::conv_nz_flops(s, fmt.kept_weights()), fmt.density());
@@ -61,12 +67,12 @@ void register_all() {
         const double d = 1.0 / std::atof(red);
         reg("conv3d_kgs" + tail + "/r" + red,
             [l, d](benchmark::State& st) { bm_kgs(st, l, d, spk::format::kgs_structure::kgs); });
-        reg("conv3d_vanilla" + tail + "/r" + red,
-            [l, d](benchmark::State& st) { bm_kgs(st, l, d, spk::format::kgs_structure::vanilla); });
+        reg("conv3d_vanilla" + tail + "/r" + red, [l, d](benchmark::State& st) {
+          bm_kgs(st, l, d, spk::format::kgs_structure::vanilla);
+        });
       }
     }
 }
-
 
 }  // namespace
 

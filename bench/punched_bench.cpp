@@ -37,8 +37,10 @@ pruned_layer prune(layer_problem& p, double density) {
   const auto g = spk::sparsity::punched_grid(l.F, l.C, l.kernel[1] * l.kernel[2]);
   const auto m = spk::sparsity::project_punched(r.w.data(), g, density);
   spk::sparsity::apply_mask(r.w.data(), m.element_mask());
-  r.fmt = std::make_unique<spk::format::punched>(spk::format::build_punched(
-      spk::tensor_view<const float, 4>::contiguous(r.w.data(), {l.F, l.C, l.kernel[1], l.kernel[2]}), m));
+  r.fmt = std::make_unique<spk::format::punched>(
+      spk::format::build_punched(spk::tensor_view<const float, 4>::contiguous(
+                                     r.w.data(), {l.F, l.C, l.kernel[1], l.kernel[2]}),
+                                 m));
   return r;
 }
 
@@ -46,17 +48,19 @@ void bm_punched(benchmark::State& st, const zoo::layer& l, double density) {
   layer_problem& p = cached_problem(l);
   const auto s = l.conv2d_shape();
   const pruned_layer pl = prune(p, density);
-  spk::aligned_buffer<float> out(p.output_size()), ws(spk::kernels::punched::conv2d_punched_workspace_size(*pl.fmt, s));
+  spk::aligned_buffer<float> out(p.output_size()),
+      ws(spk::kernels::punched::conv2d_punched_workspace_size(*pl.fmt, s));
   const auto vin = spk::make_nchw<const float>(p.input(), l.batch, l.C, l.in[1], l.in[2]);
   const auto vout = spk::make_nchw<float>(out.data(), l.batch, l.F, s.out[0], s.out[1]);
   auto& ex = spk::default_executor();
   const auto run = [&] {
-    spk::kernels::punched::conv2d_punched(*pl.fmt, vin, p.bias(), vout, s.params, spk::kernels::activation::none(), ex,
-                                          ws.data());
+    spk::kernels::punched::conv2d_punched(*pl.fmt, vin, p.bias(), vout, s.params,
+                                          spk::kernels::activation::none(), ex, ws.data());
   };
   run();
   for (auto _ : st) run();
-  set_rate_counters(st, l, spk::sparsity::conv_nz_flops(s, pl.fmt->kept_weights()), pl.fmt->density());
+  set_rate_counters(st, l, spk::sparsity::conv_nz_flops(s, pl.fmt->kept_weights()),
+                    pl.fmt->density());
 }
 
 void bm_xnnpack(benchmark::State& st, const zoo::layer& l, double density, int threads) {
@@ -66,14 +70,18 @@ void bm_xnnpack(benchmark::State& st, const zoo::layer& l, double density, int t
     layer_problem& p = cached_problem(l);
     const pruned_layer pl = prune(p, density);
     spk::aligned_buffer<float> out(p.output_size());
-    xnnpack_sparse_1x1 op(l.C, l.F, l.in[1], l.in[2], pl.w.data(), p.bias(), p.input(), out.data(), threads);
+    xnnpack_sparse_1x1 op(l.C, l.F, l.in[1], l.in[2], pl.w.data(), p.bias(), p.input(), out.data(),
+                          threads);
     op.run();
     for (auto _ : st) op.run();
-    set_rate_counters(st, l, spk::sparsity::conv_nz_flops(l.conv2d_shape(), pl.fmt->kept_weights()), pl.fmt->density());
+    set_rate_counters(st, l, spk::sparsity::conv_nz_flops(l.conv2d_shape(), pl.fmt->kept_weights()),
+                      pl.fmt->density());
   }
 }
 
-bool pointwise(const zoo::layer& l) { return l.kernel[1] == 1 && l.kernel[2] == 1 && l.stride[1] == 1; }
+bool pointwise(const zoo::layer& l) {
+  return l.kernel[1] == 1 && l.kernel[2] == 1 && l.stride[1] == 1;
+}
 
 int bench_threads = 1;  // --threads, for XNNPACK's pool
 
@@ -84,7 +92,8 @@ void register_all() {
   };
   const auto add = [&](const zoo::layer& l, double density, const std::string& config) {
     const std::string tail = "/" + l.full_name() + "/" + config;
-    reg("conv2d_punched" + tail, [l, density](benchmark::State& st) { bm_punched(st, l, density); });
+    reg("conv2d_punched" + tail,
+        [l, density](benchmark::State& st) { bm_punched(st, l, density); });
     if (pointwise(l))
       reg("conv2d_xnnpack_sparse" + tail,
           [l, density, threads](benchmark::State& st) { bm_xnnpack(st, l, density, threads); });

@@ -31,9 +31,10 @@ struct layer_def {
 
 // C3D: 8 convs 3x3x3 pad 1; pool1 1x2x2, pools 2-5 2x2x2 (pool5 pads H, W: 7 -> 4 in the paper).
 const layer_def c3d[] = {
-    {"conv1a", 3, 64, {1, 2, 2}},     {"conv2a", 64, 128, {2, 2, 2}}, {"conv3a", 128, 256, {1, 1, 1}},
-    {"conv3b", 256, 256, {2, 2, 2}},  {"conv4a", 256, 512, {1, 1, 1}}, {"conv4b", 512, 512, {2, 2, 2}},
-    {"conv5a", 512, 512, {1, 1, 1}},  {"conv5b", 512, 512, {1, 1, 1}},
+    {"conv1a", 3, 64, {1, 2, 2}},    {"conv2a", 64, 128, {2, 2, 2}},
+    {"conv3a", 128, 256, {1, 1, 1}}, {"conv3b", 256, 256, {2, 2, 2}},
+    {"conv4a", 256, 512, {1, 1, 1}}, {"conv4b", 512, 512, {2, 2, 2}},
+    {"conv5a", 512, 512, {1, 1, 1}}, {"conv5b", 512, 512, {1, 1, 1}},
 };
 
 /// Max-pool with window = stride `k` (floor), NCDHW, batch 1.
@@ -49,12 +50,12 @@ tensor<float, 5> max_pool(const tensor<float, 5>& x, const std::array<index_t, 3
           for (index_t a = 0; a < k[0]; ++a)
             for (index_t b = 0; b < k[1]; ++b)
               for (index_t e = 0; e < k[2]; ++e)
-                m = std::max(m, x.data()[(((c * D) + d * k[0] + a) * H + h * k[1] + b) * W + w * k[2] + e]);
+                m = std::max(
+                    m, x.data()[(((c * D) + d * k[0] + a) * H + h * k[1] + b) * W + w * k[2] + e]);
           y.data()[((c * od + d) * oh + h) * ow + w] = m;
         }
   return y;
 }
-
 
 }  // namespace
 
@@ -68,10 +69,12 @@ int main(int argc, char** argv) {
 #else
   serial_executor ex;
 #endif
-  std::printf("C3D conv stack, 1 x 3 x 16 x 112 x 112 clip, KGS 8x4 at %.2fx FLOP reduction, arch %s, %d thread(s)\n",
-              reduction, arch_name(), ex.concurrency());
-  std::printf("%-7s %-22s %8s %10s %10s %8s %10s\n", "layer", "shape", "density", "dense ms", "kgs ms", "speedup",
-              "rel err");
+  std::printf(
+      "C3D conv stack, 1 x 3 x 16 x 112 x 112 clip, KGS 8x4 at %.2fx FLOP reduction, arch %s, %d "
+      "thread(s)\n",
+      reduction, arch_name(), ex.concurrency());
+  std::printf("%-7s %-22s %8s %10s %10s %8s %10s\n", "layer", "shape", "density", "dense ms",
+              "kgs ms", "speedup", "rel err");
   tensor<float, 5> x({1, 3, 16, 112, 112});
   fill_uniform(x.data(), x.size(), -1.f, 1.f, 2080);
   double total_dense = 0, total_kgs = 0, worst = 0;
@@ -80,7 +83,8 @@ int main(int argc, char** argv) {
     const index_t D = x.dim(2), H = x.dim(3), W = x.dim(4);
     const auto p = conv3d_params{}.with_pad(1);
     tensor<float, 5> w({L.f, L.c, 3, 3, 3}), bias({1, 1, 1, 1, L.f});
-    fill_normal(w.data(), w.size(), 0.f, float(std::sqrt(2.0 / double(L.c * 27))), seed++);  // He init
+    fill_normal(w.data(), w.size(), 0.f, float(std::sqrt(2.0 / double(L.c * 27))),
+                seed++);  // He init
     fill_uniform(bias.data(), L.f, -0.1f, 0.1f, seed++);
     const sparsity::kgs_grid grid{L.f, L.c, 27, 8, 4};
     const auto mask = sparsity::project_kgs(w.data(), grid, 1.0 / reduction);
@@ -94,23 +98,32 @@ int main(int argc, char** argv) {
     const int reps = 3;
     const double td = best_ms(
         [&] {
-          kernels::dense::conv3d_dense(x.view(), w.view(), bias.data(), yd.view(), p, ex, wsd.data());
-          for (index_t i = 0; i < yd.size(); ++i) yd.data()[i] = std::max(yd.data()[i], 0.f);  // ReLU
+          kernels::dense::conv3d_dense(x.view(), w.view(), bias.data(), yd.view(), p, ex,
+                                       wsd.data());
+          for (index_t i = 0; i < yd.size(); ++i)
+            yd.data()[i] = std::max(yd.data()[i], 0.f);  // ReLU
         },
         reps);
     const double tk = best_ms(
-        [&] { kernels::kgs::conv3d_kgs(fmt, x.view(), bias.data(), yk.view(), p, /*relu=*/true, ex, wsk.data()); },
+        [&] {
+          kernels::kgs::conv3d_kgs(fmt, x.view(), bias.data(), yk.view(), p, /*relu=*/true, ex,
+                                   wsk.data());
+        },
         reps);
     const double rel = spk_example::max_rel_diff(yk.data(), yd.data(), yd.size());
     worst = std::max(worst, rel);
     char shape[64];
-    std::snprintf(shape, sizeof shape, "%ld->%ld @%ldx%ldx%ld", long(L.c), long(L.f), long(D), long(H), long(W));
-    std::printf("%-7s %-22s %8.3f %10.2f %10.2f %7.2fx %10.1e\n", L.name, shape, fmt.density(), td, tk, td / tk, rel);
+    std::snprintf(shape, sizeof shape, "%ld->%ld @%ldx%ldx%ld", long(L.c), long(L.f), long(D),
+                  long(H), long(W));
+    std::printf("%-7s %-22s %8.3f %10.2f %10.2f %7.2fx %10.1e\n", L.name, shape, fmt.density(), td,
+                tk, td / tk, rel);
     total_dense += td, total_kgs += tk;
-    x = L.pool_after[0] * L.pool_after[1] * L.pool_after[2] > 1 ? max_pool(yk, L.pool_after) : std::move(yk);
+    x = L.pool_after[0] * L.pool_after[1] * L.pool_after[2] > 1 ? max_pool(yk, L.pool_after)
+                                                                : std::move(yk);
   }
-  std::printf("total   %-22s %8s %10.2f %10.2f %7.2fx\n", "", "", total_dense, total_kgs, total_dense / total_kgs);
-  std::printf("output 1 x %ld x %ld x %ld x %ld; worst layer rel err %.1e\n", long(x.dim(1)), long(x.dim(2)),
-              long(x.dim(3)), long(x.dim(4)), worst);
+  std::printf("total   %-22s %8s %10.2f %10.2f %7.2fx\n", "", "", total_dense, total_kgs,
+              total_dense / total_kgs);
+  std::printf("output 1 x %ld x %ld x %ld x %ld; worst layer rel err %.1e\n", long(x.dim(1)),
+              long(x.dim(2)), long(x.dim(3)), long(x.dim(4)), worst);
   return worst < 1e-4 ? 0 : 1;
 }

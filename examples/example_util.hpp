@@ -20,7 +20,9 @@ double best_ms(F&& fn, int reps = 3, bool warmup = false) {
   for (int r = 0; r < reps; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     fn();
-    best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    best = std::min(
+        best,
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   return best;
 }
@@ -59,8 +61,9 @@ inline spk::tensor<float, 4> maxpool2(const spk::tensor<float, 4>& x) {
   for (index_t ch = 0; ch < c; ++ch)
     for (index_t i = 0; i < h; ++i)
       for (index_t j = 0; j < w; ++j)
-        yv(0, ch, i, j) = std::max(std::max(xv(0, ch, 2 * i, 2 * j), xv(0, ch, 2 * i, 2 * j + 1)),
-                                   std::max(xv(0, ch, 2 * i + 1, 2 * j), xv(0, ch, 2 * i + 1, 2 * j + 1)));
+        yv(0, ch, i, j) =
+            std::max(std::max(xv(0, ch, 2 * i, 2 * j), xv(0, ch, 2 * i, 2 * j + 1)),
+                     std::max(xv(0, ch, 2 * i + 1, 2 * j), xv(0, ch, 2 * i + 1, 2 * j + 1)));
   return y;
 }
 

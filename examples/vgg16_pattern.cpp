@@ -61,15 +61,19 @@ int main(int argc, char** argv) {
     tensor<float, 4> ys({1, l.f, hw, hw}), yd({1, l.f, hw, hw});
     aligned_buffer<float> ws_s(kernels::fkw::conv2d_fkw_workspace_size(fw, shape));
     aligned_buffer<float> ws_d(kernels::dense::conv_dense_workspace_size(shape, ex.concurrency()));
-    const double ms_s = best_ms([&] {
-      kernels::fkw::conv2d_fkw(x.view(), fw, bias.data(), ys.view(), p,
-                               kernels::fkw::fkw_conv_options{true, true}, ex, ws_s.data());
-    }, 3, /*warmup=*/true);
-    const double ms_d = best_ms([&] {
-      kernels::dense::conv2d_dense(x.view(), pruned.view(), bias.data(), yd.view(), p, ex,
-                                   ws_d.data());
-      for (index_t i = 0; i < yd.size(); ++i) yd.data()[i] = std::max(yd.data()[i], 0.f);
-    }, 3, /*warmup=*/true);
+    const double ms_s = best_ms(
+        [&] {
+          kernels::fkw::conv2d_fkw(x.view(), fw, bias.data(), ys.view(), p,
+                                   kernels::fkw::fkw_conv_options{true, true}, ex, ws_s.data());
+        },
+        3, /*warmup=*/true);
+    const double ms_d = best_ms(
+        [&] {
+          kernels::dense::conv2d_dense(x.view(), pruned.view(), bias.data(), yd.view(), p, ex,
+                                       ws_d.data());
+          for (index_t i = 0; i < yd.size(); ++i) yd.data()[i] = std::max(yd.data()[i], 0.f);
+        },
+        3, /*warmup=*/true);
     const double rel = spk_example::max_rel_diff(ys.data(), yd.data(), yd.size());
     worst = std::max(worst, rel);
     char shp[32];

@@ -28,8 +28,9 @@ inline constexpr bool have_xnnpack = true;
 class xnnpack_sparse_1x1 {
  public:
   /// threads 1 runs on the caller's thread (no pool).
-  xnnpack_sparse_1x1(spk::index_t C, spk::index_t F, spk::index_t H, spk::index_t W, const float* weights,
-                     const float* bias, const float* in, float* out, int threads) {
+  xnnpack_sparse_1x1(spk::index_t C, spk::index_t F, spk::index_t H, spk::index_t W,
+                     const float* weights, const float* bias, const float* in, float* out,
+                     int threads) {
     static const bool initialised = xnn_initialize(nullptr) == xnn_status_success;
     if (!initialised) throw std::runtime_error("xnn_initialize failed");
     if (threads > 1) pool_.reset(pthreadpool_create(size_t(threads)));
@@ -37,13 +38,16 @@ class xnnpack_sparse_1x1 {
     const xnn_status st = xnn_create_convolution2d_nchw_f32(
         0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, size_t(C), size_t(F), size_t(C), size_t(F), weights, bias,
         -std::numeric_limits<float>::infinity(), std::numeric_limits<float>::infinity(), 0, &op);
-    if (st != xnn_status_success) throw std::runtime_error("xnn_create_convolution2d_nchw_f32: status " + std::to_string(st));
+    if (st != xnn_status_success)
+      throw std::runtime_error("xnn_create_convolution2d_nchw_f32: status " + std::to_string(st));
     op_.reset(op);
-    if (xnn_setup_convolution2d_nchw_f32(op, 1, size_t(H), size_t(W), in, out, pool_.get()) != xnn_status_success)
+    if (xnn_setup_convolution2d_nchw_f32(op, 1, size_t(H), size_t(W), in, out, pool_.get()) !=
+        xnn_status_success)
       throw std::runtime_error("xnn_setup_convolution2d_nchw_f32 failed");
   }
   void run() {
-    if (xnn_run_operator(op_.get(), pool_.get()) != xnn_status_success) throw std::runtime_error("xnn_run_operator failed");
+    if (xnn_run_operator(op_.get(), pool_.get()) != xnn_status_success)
+      throw std::runtime_error("xnn_run_operator failed");
   }
 
  private:

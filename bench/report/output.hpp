@@ -43,19 +43,33 @@ inline void print_header(std::ostream& os, const run_info& info) {
 /// Prints the rows as an aligned table (text columns left-aligned, numbers right-aligned).
 inline void print_table(std::ostream& os, const std::vector<row>& rows) {
   using detail::fmt;
-  const std::vector<std::string> head = {
-      "model",          "layer",          "op",          "shape",      "scheme",  "config",
-      "density",        "GFLOP",          "ms",          "ms_spk_dense", "ms_onednn", "ms_onednn_wino",
-      "ms_xnn_sparse",  "speedup_vs_onednn", "vs_xnn",   "dense_GF/s", "nz_GF/s", "%peak",
-      "max_rel_err"};
+  const std::vector<std::string> head = {"model",
+                                         "layer",
+                                         "op",
+                                         "shape",
+                                         "scheme",
+                                         "config",
+                                         "density",
+                                         "GFLOP",
+                                         "ms",
+                                         "ms_spk_dense",
+                                         "ms_onednn",
+                                         "ms_onednn_wino",
+                                         "ms_xnn_sparse",
+                                         "speedup_vs_onednn",
+                                         "vs_xnn",
+                                         "dense_GF/s",
+                                         "nz_GF/s",
+                                         "%peak",
+                                         "max_rel_err"};
   const std::size_t text_cols = 6;
   std::vector<std::vector<std::string>> cells = {head};
   for (const row& r : rows)
     cells.push_back({r.model, r.layer, r.op, r.shape, r.scheme, r.config, fmt(r.density, "%.3g"),
                      fmt(r.dense_gflop, "%.3f"), fmt(r.ms, "%.3f"), fmt(r.ms_spk_dense, "%.3f"),
-                     fmt(r.ms_onednn, "%.3f"), fmt(r.ms_onednn_winograd, "%.3f"), fmt(r.ms_xnnpack_sparse, "%.3f"),
-                     fmt(r.speedup_vs_onednn, "%.2fx"), fmt(r.speedup_vs_xnnpack_sparse, "%.2fx"),
-                     fmt(r.dense_gflops, "%.1f"),
+                     fmt(r.ms_onednn, "%.3f"), fmt(r.ms_onednn_winograd, "%.3f"),
+                     fmt(r.ms_xnnpack_sparse, "%.3f"), fmt(r.speedup_vs_onednn, "%.2fx"),
+                     fmt(r.speedup_vs_xnnpack_sparse, "%.2fx"), fmt(r.dense_gflops, "%.1f"),
                      fmt(r.nz_gflops, "%.1f"), fmt(r.pct_peak, "%.0f%%"),
                      fmt(r.max_rel_err, "%.1e")});
   std::vector<std::size_t> w(head.size(), 0);

@@ -92,7 +92,8 @@ inline std::vector<row> measure_layer(const zoo::layer& l,
       p.cand = int(cands.size());
       cands.push_back({s->name, p.k.run});
     }
-    if (p.k.xnnpack_sparse) p.xnn_cand = int(cands.size()), cands.push_back({"xnnpack_sparse", p.k.xnnpack_sparse});
+    if (p.k.xnnpack_sparse)
+      p.xnn_cand = int(cands.size()), cands.push_back({"xnnpack_sparse", p.k.xnnpack_sparse});
     kernels.push_back(std::move(p));
   };
   for (const auto& [s, density] : plan) {

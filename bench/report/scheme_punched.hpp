@@ -27,8 +27,8 @@ struct punched_state {
 };
 
 inline bool xnnpack_applies(const zoo::layer& l) {
-  return l.batch == 1 && l.kernel[1] == 1 && l.kernel[2] == 1 && l.stride[1] == 1 && l.stride[2] == 1 &&
-         l.pad[1] == 0 && l.pad[2] == 0;
+  return l.batch == 1 && l.kernel[1] == 1 && l.kernel[2] == 1 && l.stride[1] == 1 &&
+         l.stride[2] == 1 && l.pad[1] == 0 && l.pad[2] == 0;
 }
 
 inline scheme_kernel prepare_punched(const layer_context& ctx, double density) {
@@ -39,12 +39,16 @@ inline scheme_kernel prepare_punched(const layer_context& ctx, double density) {
   const spk::index_t nw = ctx.problem.weight_count();
   st->pruned = spk::aligned_buffer<float>(nw);
   std::copy(ctx.problem.weights(), ctx.problem.weights() + nw, st->pruned.data());
-  const auto m = sp::project_punched(st->pruned.data(), sp::punched_grid(l.F, l.C, s.kernel_volume()), density);
+  const auto m = sp::project_punched(st->pruned.data(),
+                                     sp::punched_grid(l.F, l.C, s.kernel_volume()), density);
   sp::apply_mask(st->pruned.data(), m.element_mask());
-  st->fmt = std::make_unique<spk::format::punched>(spk::format::build_punched(
-      spk::tensor_view<const float, 4>::contiguous(st->pruned.data(), {l.F, l.C, s.kernel[0], s.kernel[1]}), m));
+  st->fmt = std::make_unique<spk::format::punched>(
+      spk::format::build_punched(spk::tensor_view<const float, 4>::contiguous(
+                                     st->pruned.data(), {l.F, l.C, s.kernel[0], s.kernel[1]}),
+                                 m));
   st->out = spk::aligned_buffer<float>(ctx.problem.output_size(), 0.f);
-  st->ws = spk::aligned_buffer<float>(spk::kernels::punched::conv2d_punched_workspace_size(*st->fmt, s));
+  st->ws =
+      spk::aligned_buffer<float>(spk::kernels::punched::conv2d_punched_workspace_size(*st->fmt, s));
   st->check = std::make_unique<reference_check>(ctx.problem.make_check(st->pruned.data()));
   scheme_kernel r;
   r.density = st->fmt->density();
@@ -52,16 +56,16 @@ inline scheme_kernel prepare_punched(const layer_context& ctx, double density) {
   const auto vin = spk::make_nchw<const float>(ctx.problem.input(), l.batch, l.C, l.in[1], l.in[2]);
   const auto vout = spk::make_nchw<float>(st->out.data(), l.batch, l.F, s.out[0], s.out[1]);
   r.run = [st, vin, vout, p = s.params, b = ctx.problem.bias(), &ex = ctx.ex] {
-    spk::kernels::punched::conv2d_punched(*st->fmt, vin, b, vout, p, spk::kernels::activation::none(), ex,
-                                          st->ws.data());
+    spk::kernels::punched::conv2d_punched(*st->fmt, vin, b, vout, p,
+                                          spk::kernels::activation::none(), ex, st->ws.data());
   };
   r.max_rel_err = [st] { return st->check->max_rel_err(st->out.data()); };
 #ifdef SPK_BENCH_HAVE_XNNPACK
   if (xnnpack_applies(l)) {
     st->xnn_out = spk::aligned_buffer<float>(ctx.problem.output_size(), 0.f);
-    st->xnn = std::make_unique<spk_bench::xnnpack_sparse_1x1>(l.C, l.F, l.in[1], l.in[2], st->pruned.data(),
-                                                              ctx.problem.bias(), ctx.problem.input(),
-                                                              st->xnn_out.data(), ctx.ex.concurrency());
+    st->xnn = std::make_unique<spk_bench::xnnpack_sparse_1x1>(
+        l.C, l.F, l.in[1], l.in[2], st->pruned.data(), ctx.problem.bias(), ctx.problem.input(),
+        st->xnn_out.data(), ctx.ex.concurrency());
     r.xnnpack_sparse = [st] { st->xnn->run(); };
   }
 #endif
@@ -85,7 +89,8 @@ inline std::vector<layer_density> punched_layer_densities(const zoo::layer& l) {
 inline scheme punched_scheme() {
   scheme s;
   s.name = "punched";
-  s.summary = "YOLObile block-punched (8 filters x 4 channels share kept positions): conv2d_punched";
+  s.summary =
+      "YOLObile block-punched (8 filters x 4 channels share kept positions): conv2d_punched";
   s.default_densities = {0.2, 0.1};
   s.supports = [](const zoo::layer& l) { return l.op == zoo::op_kind::conv2d && l.groups == 1; };
   s.prepare = detail::prepare_punched;

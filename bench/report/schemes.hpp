@@ -6,17 +6,18 @@
 #include <vector>
 
 #include "report/scheme.hpp"
-#include "report/scheme_dense.hpp"
-#include "report/scheme_pattern.hpp"
 #include "report/scheme_block.hpp"
+#include "report/scheme_dense.hpp"
 #include "report/scheme_kgs.hpp"
+#include "report/scheme_pattern.hpp"
 #include "report/scheme_punched.hpp"
 
 namespace spk_report {
 
 inline const std::vector<scheme>& schemes() {
-  static const std::vector<scheme> all = {dense_scheme(), pattern_scheme(), kgs_scheme(), vanilla3d_scheme(), punched_scheme(),
-                                            bcr_scheme(),   bsp_scheme(), bsr_scheme(), csr_scheme()};
+  static const std::vector<scheme> all = {dense_scheme(),     pattern_scheme(), kgs_scheme(),
+                                          vanilla3d_scheme(), punched_scheme(), bcr_scheme(),
+                                          bsp_scheme(),       bsr_scheme(),     csr_scheme()};
   return all;
 }
 

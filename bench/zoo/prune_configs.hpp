@@ -15,7 +15,9 @@ namespace spk_bench::zoo {
 /// The two YOLObile operating points.
 enum class yolobile_point { x8, x14 };
 
-inline const char* to_string(yolobile_point p) { return p == yolobile_point::x8 ? "yolobile_8x" : "yolobile_14x"; }
+inline const char* to_string(yolobile_point p) {
+  return p == yolobile_point::x8 ? "yolobile_8x" : "yolobile_14x";
+}
 
 /// Fraction of the layer's weights pruned at point `p` (0 = dense).
 inline double yolobile_prune_ratio(const layer& l, yolobile_point p) {

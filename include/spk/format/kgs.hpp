@@ -20,7 +20,9 @@ namespace format {
 /// its locations or none (block sparsity over the (F, C) grid).
 enum class kgs_structure { kgs, vanilla };
 
-inline const char* to_string(kgs_structure s) noexcept { return s == kgs_structure::kgs ? "kgs" : "vanilla"; }
+inline const char* to_string(kgs_structure s) noexcept {
+  return s == kgs_structure::kgs ? "kgs" : "vanilla";
+}
 
 /// Kernel-group-sparse weights of an S-dim conv (F x C x kernel, groups = 1).
 ///
@@ -56,11 +58,12 @@ class kgs {
           const bool first = mask[std::size_t((f0 * g.channels + c0) * K + k)] != 0;
           sparsity::detail::for_group(g, i, j, [&](index_t f, index_t c) {
             if ((mask[std::size_t((f * g.channels + c) * K + k)] != 0) != first)
-              raise(errc::bad_format, std::string(where) + ": mask is not constant across " +
-                                          group_name(g, i, j) + " at location " + std::to_string(k) +
-                                          ": kernel (f " + std::to_string(f0) + ", c " + std::to_string(c0) +
-                                          ") " + (first ? "keeps" : "prunes") + " it but (f " +
-                                          std::to_string(f) + ", c " + std::to_string(c) + ") does not");
+              raise(errc::bad_format,
+                    std::string(where) + ": mask is not constant across " + group_name(g, i, j) +
+                        " at location " + std::to_string(k) + ": kernel (f " + std::to_string(f0) +
+                        ", c " + std::to_string(c0) + ") " + (first ? "keeps" : "prunes") +
+                        " it but (f " + std::to_string(f) + ", c " + std::to_string(c) +
+                        ") does not");
           });
           m.keep[std::size_t((i * g.channel_blocks() + j) * K + k)] = first;
         }
@@ -77,10 +80,11 @@ class kgs {
     kgs r;
     r.set_header(weights, m.grid.gm, m.grid.gn, st, where);
     const sparsity::kgs_grid& g = r.grid_;
-    require(m.grid.filters == g.filters && m.grid.channels == g.channels && m.grid.locations == g.locations &&
-                index_t(m.keep.size()) == g.units(),
-            where, "mask.grid", std::to_string(m.grid.filters) + "x" + std::to_string(m.grid.channels) + "x" +
-                                    std::to_string(m.grid.locations),
+    require(m.grid.filters == g.filters && m.grid.channels == g.channels &&
+                m.grid.locations == g.locations && index_t(m.keep.size()) == g.units(),
+            where, "mask.grid",
+            std::to_string(m.grid.filters) + "x" + std::to_string(m.grid.channels) + "x" +
+                std::to_string(m.grid.locations),
             "the weights' F x C x K", errc::shape_mismatch);
     r.fill(weights, m);
     r.validate();
@@ -95,9 +99,11 @@ class kgs {
     g.check(where);
     index_t kv = 1;
     for (index_t d : kernel_) kv *= d;
-    bad_if(kv != g.locations, where, "kernel volume " + std::to_string(kv) + " != K " + std::to_string(g.locations));
+    bad_if(kv != g.locations, where,
+           "kernel volume " + std::to_string(kv) + " != K " + std::to_string(g.locations));
     const index_t G = g.groups(), K = g.locations;
-    bad_if(index_t(loc_ptr_.size()) != G + 1 || loc_ptr_[0] != 0, where, "loc_ptr must have groups + 1 entries from 0");
+    bad_if(index_t(loc_ptr_.size()) != G + 1 || loc_ptr_[0] != 0, where,
+           "loc_ptr must have groups + 1 entries from 0");
     for (index_t gi = 0; gi < G; ++gi) {
       const index_t b = loc_ptr_[std::size_t(gi)], n = loc_ptr_[std::size_t(gi + 1)];
       bad_if(n < b || n - b > K || n > index_t(locs_.size()), where,
@@ -109,27 +115,33 @@ class kgs {
     index_t e = 0;
     for (index_t i = 0; i < g.filter_blocks(); ++i) {
       for (index_t j = 0; j < g.channel_blocks(); ++j) {
-        const index_t gi = i * g.channel_blocks() + j, b = loc_ptr_[std::size_t(gi)], n = loc_ptr_[std::size_t(gi + 1)];
+        const index_t gi = i * g.channel_blocks() + j, b = loc_ptr_[std::size_t(gi)],
+                      n = loc_ptr_[std::size_t(gi + 1)];
         for (index_t t = b; t < n; ++t) {
           bad_if(locs_[std::size_t(t)] >= K, where,
-                 group_name(g, i, j) + ": location " + std::to_string(locs_[std::size_t(t)]) + " >= K");
+                 group_name(g, i, j) + ": location " + std::to_string(locs_[std::size_t(t)]) +
+                     " >= K");
           bad_if(t > b && locs_[std::size_t(t)] <= locs_[std::size_t(t - 1)], where,
                  group_name(g, i, j) + ": locations not strictly increasing");
         }
         bad_if(structure_ == kgs_structure::vanilla && n - b != 0 && n - b != K, where,
-               group_name(g, i, j) + " keeps " + std::to_string(n - b) + " of " + std::to_string(K) +
-                   " locations: a vanilla group keeps all or none");
+               group_name(g, i, j) + " keeps " + std::to_string(n - b) + " of " +
+                   std::to_string(K) + " locations: a vanilla group keeps all or none");
         if (n == b) continue;  // O(groups + entries), not O(F * C): a huge gn costs nothing
         for (index_t c = j * g.gn; c < j * g.gn + g.channels_in(j); ++c)
           for (index_t t = b; t < n; ++t, ++e)
             bad_if(e >= index_t(entry_channel_.size()) || entry_channel_[std::size_t(e)] != c ||
                        entry_location_[std::size_t(e)] != locs_[std::size_t(t)],
-                   where, group_name(g, i, j) + ": entry " + std::to_string(e) + " disagrees with its locations");
+                   where,
+                   group_name(g, i, j) + ": entry " + std::to_string(e) +
+                       " disagrees with its locations");
       }
       bad_if(entry_ptr_[std::size_t(i + 1)] != e, where,
-             "entry_ptr[" + std::to_string(i + 1) + "] != entries of filter blocks < " + std::to_string(i + 1));
+             "entry_ptr[" + std::to_string(i + 1) + "] != entries of filter blocks < " +
+                 std::to_string(i + 1));
     }
-    bad_if(loc_ptr_[std::size_t(G)] != index_t(locs_.size()), where, "loc_ptr does not end at locs.size()");
+    bad_if(loc_ptr_[std::size_t(G)] != index_t(locs_.size()), where,
+           "loc_ptr does not end at locs.size()");
     bad_if(e != index_t(entry_channel_.size()) || e != index_t(entry_location_.size()), where,
            "entry arrays longer than the groups' entries");
     bad_if(values_.size() != e * g.gm, where, "values.size() != entries * gm");
@@ -171,7 +183,8 @@ class kgs {
   std::size_t storage_bytes() const {
     return std::size_t(values_.size()) * sizeof(float) + locs_.size() * sizeof(std::uint16_t) +
            loc_ptr_.size() * sizeof(index_t) + entry_ptr_.size() * sizeof(index_t) +
-           entry_channel_.size() * sizeof(std::int32_t) + entry_location_.size() * sizeof(std::uint16_t);
+           entry_channel_.size() * sizeof(std::int32_t) +
+           entry_location_.size() * sizeof(std::uint16_t);
   }
 
   const sparsity::kgs_grid& grid() const noexcept { return grid_; }
@@ -200,7 +213,8 @@ class kgs {
   /// Assembles a format from its stored parts (a deserialiser's entry point) and validates
   /// it: the entry arrays are derived from loc_ptr / locs; `values` must hold entries * gm.
   static kgs from_parts(const sparsity::kgs_grid& g, const kernel_dims& kernel, kgs_structure st,
-                        std::vector<index_t> loc_ptr, std::vector<std::uint16_t> locs, aligned_buffer<float> values) {
+                        std::vector<index_t> loc_ptr, std::vector<std::uint16_t> locs,
+                        aligned_buffer<float> values) {
     kgs r;
     r.grid_ = g, r.kernel_ = kernel, r.structure_ = st;
     r.grid_.check("format::kgs::from_parts");
@@ -214,16 +228,17 @@ class kgs {
   kgs() = default;
 
   static std::string group_name(const sparsity::kgs_grid& g, index_t i, index_t j) {
-    return "group (" + std::to_string(i) + ", " + std::to_string(j) + ") = filters [" + std::to_string(i * g.gm) +
-           ", " + std::to_string(i * g.gm + g.filters_in(i)) + ") x channels [" + std::to_string(j * g.gn) + ", " +
+    return "group (" + std::to_string(i) + ", " + std::to_string(j) + ") = filters [" +
+           std::to_string(i * g.gm) + ", " + std::to_string(i * g.gm + g.filters_in(i)) +
+           ") x channels [" + std::to_string(j * g.gn) + ", " +
            std::to_string(j * g.gn + g.channels_in(j)) + ")";
   }
   static void bad_if(bool bad, const char* where, const std::string& what) {
     if (bad) raise(errc::bad_format, std::string(where) + ": " + what);
   }
 
-  void set_header(const tensor_view<const float, S + 2>& w, index_t gm, index_t gn, kgs_structure st,
-                  const char* where) {
+  void set_header(const tensor_view<const float, S + 2>& w, index_t gm, index_t gn,
+                  kgs_structure st, const char* where) {
     grid_.filters = w.dim(0), grid_.channels = w.dim(1), grid_.gm = gm, grid_.gn = gn;
     grid_.locations = 1;
     for (int d = 0; d < S; ++d) kernel_[d] = w.dim(d + 2), grid_.locations *= w.dim(d + 2);
@@ -269,7 +284,8 @@ class kgs {
         if (n == b) continue;
         for (index_t c = j * g.gn; c < j * g.gn + g.channels_in(j); ++c)
           for (index_t t = b; t < n; ++t)
-            entry_channel_.push_back(std::int32_t(c)), entry_location_.push_back(locs_[std::size_t(t)]);
+            entry_channel_.push_back(std::int32_t(c)),
+                entry_location_.push_back(locs_[std::size_t(t)]);
       }
       entry_ptr_.push_back(index_t(entry_channel_.size()));
     }

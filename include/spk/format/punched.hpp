@@ -26,8 +26,9 @@ inline punched build_punched(tensor_view<const float, 4> weights, const sparsity
 /// Builds from pruned dense weights and an element mask (F * C * kh * kw bytes, 1 = kept; a
 /// kept weight may be 0). Raises bad_format naming the block and position when the mask is not
 /// shared by every kernel of a bf x bc block.
-inline punched build_punched(tensor_view<const float, 4> weights, const std::vector<std::uint8_t>& mask,
-                             index_t bf = 8, index_t bc = 4) {
+inline punched build_punched(tensor_view<const float, 4> weights,
+                             const std::vector<std::uint8_t>& mask, index_t bf = 8,
+                             index_t bc = 4) {
   return punched::build(weights, mask, bf, bc, kgs_structure::kgs);
 }
 

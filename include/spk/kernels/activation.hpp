@@ -17,10 +17,14 @@ enum class act_kind { none, relu, leaky_relu, mish };
 
 inline const char* to_string(act_kind k) noexcept {
   switch (k) {
-    case act_kind::none: return "none";
-    case act_kind::relu: return "relu";
-    case act_kind::leaky_relu: return "leaky_relu";
-    case act_kind::mish: return "mish";
+    case act_kind::none:
+      return "none";
+    case act_kind::relu:
+      return "relu";
+    case act_kind::leaky_relu:
+      return "leaky_relu";
+    case act_kind::mish:
+      return "mish";
   }
   return "?";
 }
@@ -36,7 +40,9 @@ struct activation {
   static activation leaky_relu(float a = 0.1f) noexcept { return {act_kind::leaky_relu, a}; }
   static activation mish() noexcept { return {act_kind::mish, 0.f}; }
   /// The old `bool relu` arguments of the conv drivers.
-  static activation from_relu(bool relu) noexcept { return relu ? activation::relu() : activation::none(); }
+  static activation from_relu(bool relu) noexcept {
+    return relu ? activation::relu() : activation::none();
+  }
 };
 
 /// Mish in double: x * tanh(log1p(exp(x))), with tanh(softplus(x)) = n / (n + 2),
@@ -51,10 +57,14 @@ inline double mish_ref(double x) noexcept {
 /// The references' form, in double (they accumulate in double and round once).
 inline double apply_ref(const activation& a, double x) noexcept {
   switch (a.kind) {
-    case act_kind::none: return x;
-    case act_kind::relu: return x > 0.0 ? x : 0.0;
-    case act_kind::leaky_relu: return x > 0.0 ? x : double(a.alpha) * x;
-    case act_kind::mish: return mish_ref(x);
+    case act_kind::none:
+      return x;
+    case act_kind::relu:
+      return x > 0.0 ? x : 0.0;
+    case act_kind::leaky_relu:
+      return x > 0.0 ? x : double(a.alpha) * x;
+    case act_kind::mish:
+      return mish_ref(x);
   }
   return x;
 }
@@ -63,7 +73,8 @@ inline double apply_ref(const activation& a, double x) noexcept {
 /// runtime switch per vector costs as much as a sparse tile's FMAs). Same formulas in float
 /// (Mish: exp once, one division; a few ulp of float from mish_ref away from its zero at 0).
 template <act_kind K, class Arch>
-inline xsimd::batch<float, Arch> apply_vec(const xsimd::batch<float, Arch>& x, float alpha) noexcept {
+inline xsimd::batch<float, Arch> apply_vec(const xsimd::batch<float, Arch>& x,
+                                           float alpha) noexcept {
   using vec = xsimd::batch<float, Arch>;
   if constexpr (K == act_kind::relu) return xsimd::max(x, vec(0.f));
   if constexpr (K == act_kind::leaky_relu) return xsimd::select(x > vec(0.f), x, x * vec(alpha));
@@ -77,20 +88,25 @@ inline xsimd::batch<float, Arch> apply_vec(const xsimd::batch<float, Arch>& x, f
 
 /// The vector form for a kind known at run time.
 template <class Arch>
-inline xsimd::batch<float, Arch> apply_vec(const activation& a, const xsimd::batch<float, Arch>& x) noexcept {
+inline xsimd::batch<float, Arch> apply_vec(const activation& a,
+                                           const xsimd::batch<float, Arch>& x) noexcept {
   switch (a.kind) {
-    case act_kind::none: return x;
-    case act_kind::relu: return apply_vec<act_kind::relu, Arch>(x, a.alpha);
-    case act_kind::leaky_relu: return apply_vec<act_kind::leaky_relu, Arch>(x, a.alpha);
-    case act_kind::mish: return apply_vec<act_kind::mish, Arch>(x, a.alpha);
+    case act_kind::none:
+      return x;
+    case act_kind::relu:
+      return apply_vec<act_kind::relu, Arch>(x, a.alpha);
+    case act_kind::leaky_relu:
+      return apply_vec<act_kind::leaky_relu, Arch>(x, a.alpha);
+    case act_kind::mish:
+      return apply_vec<act_kind::mish, Arch>(x, a.alpha);
   }
   return x;
 }
 
 /// Raises invalid_argument naming `where` for a leaky slope that is not finite.
 inline void check_activation(const activation& a, const char* where) {
-  require(a.kind != act_kind::leaky_relu || std::isfinite(a.alpha), where, "activation.alpha", a.alpha,
-          "a finite leaky-ReLU slope");
+  require(a.kind != act_kind::leaky_relu || std::isfinite(a.alpha), where, "activation.alpha",
+          a.alpha, "a finite leaky-ReLU slope");
 }
 
 }  // namespace kernels

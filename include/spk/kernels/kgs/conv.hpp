@@ -40,7 +40,8 @@ struct geometry {
   index_t tap_offset(index_t k) const noexcept {
     dims3 u{};
     for (int d = 2; d >= 0; --d) u[d] = (k % kernel[d]) * dil[d], k /= kernel[d];
-    const index_t ph = ((u[0] % stride[0]) * stride[1] + u[1] % stride[1]) * stride[2] + u[2] % stride[2];
+    const index_t ph =
+        ((u[0] % stride[0]) * stride[1] + u[1] % stride[1]) * stride[2] + u[2] % stride[2];
     return ph * phase + (u[0] / stride[0]) * plane + (u[1] / stride[1]) * q[2] + u[2] / stride[2];
   }
   /// True when some tap of dim d reads stride phase `ph` (a 1x1x1 stride-2 conv reads 1 of 8).
@@ -57,7 +58,8 @@ geometry make_geometry(const conv_shape<S>& s, index_t tile) {
   for (int d = 0; d < 3; ++d) {
     const int sd = d - (3 - S);
     const bool lifted = sd < 0;
-    g.in[d] = lifted ? 1 : s.in[sd], g.out[d] = lifted ? 1 : s.out[sd], g.kernel[d] = lifted ? 1 : s.kernel[sd];
+    g.in[d] = lifted ? 1 : s.in[sd], g.out[d] = lifted ? 1 : s.out[sd],
+    g.kernel[d] = lifted ? 1 : s.kernel[sd];
     g.stride[d] = lifted ? 1 : s.params.stride[sd], g.pad[d] = lifted ? 0 : s.params.pad_begin[sd];
     g.dil[d] = lifted ? 1 : s.params.dilation[sd];
     const index_t padded = g.in[d] + g.pad[d] + (lifted ? 0 : s.params.pad_end[sd]);
@@ -68,8 +70,9 @@ geometry make_geometry(const conv_shape<S>& s, index_t tile) {
   // p fewer dropped positions per output row (C3D conv5's 7x7 planes: 8 instead of 9). A tap
   // that wraps past the last row of a plane reads the next plane's (or channel's) first row,
   // which is top padding (pad_h >= 1) or the zeroed tail: zeros either way.
-  if (g.stride == dims3{1, 1, 1} && S >= 2 && g.pad[2] >= 1 && s.params.pad_end[S - 1] == g.pad[2] &&
-      g.pad[1] >= 1 && (g.kernel[2] - 1) * g.dil[2] >= g.pad[2])  // and every output column fits
+  if (g.stride == dims3{1, 1, 1} && S >= 2 && g.pad[2] >= 1 &&
+      s.params.pad_end[S - 1] == g.pad[2] && g.pad[1] >= 1 &&
+      (g.kernel[2] - 1) * g.dil[2] >= g.pad[2])  // and every output column fits
     g.q[2] = g.in[2] + g.pad[2];
   g.channels = s.in_channels;
   g.plane = checked_mul(g.q[1], g.q[2], "kgs packed input");
@@ -88,16 +91,19 @@ geometry make_geometry(const conv_shape<S>& s, index_t tile) {
 
 /// Floats of packed input incl. the zeroed tail the last tile over-reads.
 inline index_t packed_floats(const geometry& g, index_t tile) {
-  return checked_add(checked_mul(g.channels, g.chan, "kgs packed input"), tile + 64, "kgs packed input");
+  return checked_add(checked_mul(g.channels, g.chan, "kgs packed input"), tile + 64,
+                     "kgs packed input");
 }
 
 /// dst[e] = row[(e * stride + shift) * step] where that index lies in [0, n), else 0, for
 /// e < q. The interior is one branch-free run (a memcpy for unit steps): packing is a tenth of a
 /// sparse 3x3 layer's time when done element by element with bounds tests.
-inline void pack_row(const float* row, index_t step, index_t n, index_t stride, index_t shift, index_t q, float* dst) {
+inline void pack_row(const float* row, index_t step, index_t n, index_t stride, index_t shift,
+                     index_t q, float* dst) {
   // First e with e * stride + shift >= 0, and the end of those with index < n.
   const index_t lo = std::min(q, shift >= 0 ? index_t(0) : (-shift + stride - 1) / stride);
-  const index_t hi = std::max(lo, std::min(q, n - shift <= 0 ? index_t(0) : (n - shift + stride - 1) / stride));
+  const index_t hi =
+      std::max(lo, std::min(q, n - shift <= 0 ? index_t(0) : (n - shift + stride - 1) / stride));
   std::fill(dst, dst + lo, 0.f);
   if (stride == 1 && step == 1) {
     if (hi > lo) std::memcpy(dst + lo, row + lo + shift, std::size_t(hi - lo) * sizeof(float));
@@ -109,8 +115,8 @@ inline void pack_row(const float* row, index_t step, index_t n, index_t stride, 
 
 /// Packs channels [c0, c1) of one image (spatial strides `ss`, channel stride cs) into `dst`;
 /// a tile reads at most `over_read` floats past the last valid position of a phase.
-inline void pack_input(const geometry& g, const float* img, index_t cs, const dims3& ss, index_t c0, index_t c1,
-                       index_t over_read, float* dst) {
+inline void pack_input(const geometry& g, const float* img, index_t cs, const dims3& ss, index_t c0,
+                       index_t c1, index_t over_read, float* dst) {
   for (index_t c = c0; c < c1; ++c) {
     float* p = dst + c * g.chan;
     const float* src = img + c * cs;
@@ -126,12 +132,14 @@ inline void pack_input(const geometry& g, const float* img, index_t cs, const di
           }
           for (index_t a = 0; a < g.q[0]; ++a)
             for (index_t b = 0; b < g.q[1]; ++b, p += g.q[2]) {
-              const index_t id = a * g.stride[0] + pd - g.pad[0], ih = b * g.stride[1] + ph - g.pad[1];
+              const index_t id = a * g.stride[0] + pd - g.pad[0],
+                            ih = b * g.stride[1] + ph - g.pad[1];
               if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) {
                 std::fill(p, p + g.q[2], 0.f);
                 continue;
               }
-              pack_row(src + id * ss[0] + ih * ss[1], ss[2], g.in[2], g.stride[2], pw - g.pad[2], g.q[2], p);
+              pack_row(src + id * ss[0] + ih * ss[1], ss[2], g.in[2], g.stride[2], pw - g.pad[2],
+                       g.q[2], p);
             }
         }
   }
@@ -164,25 +172,33 @@ inline int tile_segments(const geometry& g, index_t r, index_t q0, index_t T, se
 
 /// Runs the microkernel for MR = mr (1..8) filters and NV vectors.
 template <class Arch, int NV, class Store>
-void ukernel_mr(int mr, index_t n, const std::int32_t* off, const float* w, index_t wstride, const float* in,
-                const float* init, const Store& st) {
+void ukernel_mr(int mr, index_t n, const std::int32_t* off, const float* w, index_t wstride,
+                const float* in, const float* init, const Store& st) {
   switch (mr) {
-    case 1: return kgs_ukernel<Arch, 1, NV>(n, off, w, wstride, in, init, st);
-    case 2: return kgs_ukernel<Arch, 2, NV>(n, off, w, wstride, in, init, st);
-    case 3: return kgs_ukernel<Arch, 3, NV>(n, off, w, wstride, in, init, st);
-    case 4: return kgs_ukernel<Arch, 4, NV>(n, off, w, wstride, in, init, st);
-    case 5: return kgs_ukernel<Arch, 5, NV>(n, off, w, wstride, in, init, st);
-    case 6: return kgs_ukernel<Arch, 6, NV>(n, off, w, wstride, in, init, st);
-    case 7: return kgs_ukernel<Arch, 7, NV>(n, off, w, wstride, in, init, st);
-    default: return kgs_ukernel<Arch, 8, NV>(n, off, w, wstride, in, init, st);
+    case 1:
+      return kgs_ukernel<Arch, 1, NV>(n, off, w, wstride, in, init, st);
+    case 2:
+      return kgs_ukernel<Arch, 2, NV>(n, off, w, wstride, in, init, st);
+    case 3:
+      return kgs_ukernel<Arch, 3, NV>(n, off, w, wstride, in, init, st);
+    case 4:
+      return kgs_ukernel<Arch, 4, NV>(n, off, w, wstride, in, init, st);
+    case 5:
+      return kgs_ukernel<Arch, 5, NV>(n, off, w, wstride, in, init, st);
+    case 6:
+      return kgs_ukernel<Arch, 6, NV>(n, off, w, wstride, in, init, st);
+    case 7:
+      return kgs_ukernel<Arch, 7, NV>(n, off, w, wstride, in, init, st);
+    default:
+      return kgs_ukernel<Arch, 8, NV>(n, off, w, wstride, in, init, st);
   }
 }
 
 /// Runs the microkernel for mr filters over nv (1..kgs_tile::nv) vectors: the last tile of a
 /// run computes only the vectors it needs (C3D conv4: 224 instead of 240 positions a plane).
 template <class Arch>
-void ukernel_dispatch(int mr, int nv, index_t n, const std::int32_t* off, const float* w, index_t wstride,
-                      const float* in, const float* init, float* acc) {
+void ukernel_dispatch(int mr, int nv, index_t n, const std::int32_t* off, const float* w,
+                      index_t wstride, const float* in, const float* init, float* acc) {
   constexpr int NV = kgs_tile<Arch>::nv;
   const store_to_tile st{acc};
   if constexpr (NV >= 3)
@@ -195,19 +211,24 @@ void ukernel_dispatch(int mr, int nv, index_t n, const std::int32_t* off, const 
 /// A full in-place tile (every position q0 + x a valid output) with its epilogue fused into the
 /// microkernel's store, the activation fixed at compile time.
 template <class Arch>
-void store_direct_tile(const activation& act, float* out, index_t ostride, const float* bias, int mr, index_t n,
-                       const std::int32_t* off, const float* w, index_t wstride, const float* in, const float* init) {
+void store_direct_tile(const activation& act, float* out, index_t ostride, const float* bias,
+                       int mr, index_t n, const std::int32_t* off, const float* w, index_t wstride,
+                       const float* in, const float* init) {
   constexpr int NV = kgs_tile<Arch>::nv;
   switch (act.kind) {
     case act_kind::none:
-      return ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init, store_to_output<act_kind::none>{out, ostride, bias, 0.f});
-    case act_kind::relu:
-      return ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init, store_to_output<act_kind::relu>{out, ostride, bias, 0.f});
-    case act_kind::leaky_relu:
       return ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init,
-                                  store_to_output<act_kind::leaky_relu>{out, ostride, bias, act.alpha});
+                                  store_to_output<act_kind::none>{out, ostride, bias, 0.f});
+    case act_kind::relu:
+      return ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init,
+                                  store_to_output<act_kind::relu>{out, ostride, bias, 0.f});
+    case act_kind::leaky_relu:
+      return ukernel_mr<Arch, NV>(
+          mr, n, off, w, wstride, in, init,
+          store_to_output<act_kind::leaky_relu>{out, ostride, bias, act.alpha});
     case act_kind::mish:
-      return ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init, store_to_output<act_kind::mish>{out, ostride, bias, 0.f});
+      return ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init,
+                                  store_to_output<act_kind::mish>{out, ostride, bias, 0.f});
   }
 }
 
@@ -246,8 +267,10 @@ schedule make_schedule(const format::kgs<S>& w, const geometry& g, double l2_bud
   const auto& grid = w.grid();
   schedule sc;
   sc.tiles = (g.run_len + tile::positions - 1) / tile::positions;
-  const double per_channel = double(w.entries()) * double(grid.gm + 1) * 4.0 / double(grid.channels);
-  index_t chunk = per_channel > 0 ? index_t(l2_budget / per_channel) / grid.gn * grid.gn : grid.channels;
+  const double per_channel =
+      double(w.entries()) * double(grid.gm + 1) * 4.0 / double(grid.channels);
+  index_t chunk =
+      per_channel > 0 ? index_t(l2_budget / per_channel) / grid.gn * grid.gn : grid.channels;
   chunk = std::max(chunk, grid.gn);
   if (chunk >= grid.channels) chunk = grid.channels;
   sc.chunk = chunk, sc.chunks = (grid.channels + chunk - 1) / chunk;
@@ -255,11 +278,13 @@ schedule make_schedule(const format::kgs<S>& w, const geometry& g, double l2_bud
   // Pointwise: a tile's input across the chunk is chunk x T floats; when it fits in L1 next to
   // the weights, tile-major keeps it there across every filter block (few entries per block at
   // high sparsity make the L2 reload of block-major order dominate).
-  if (pointwise(g) && double(chunk) * double(tile::positions) * 4.0 <= pointwise_l1_budget) sc.block_major = false;
+  if (pointwise(g) && double(chunk) * double(tile::positions) * 4.0 <= pointwise_l1_budget)
+    sc.block_major = false;
   if (sc.chunks > 1) {
     const index_t subs = (grid.gm + tile::mr - 1) / tile::mr;
-    sc.partial = checked_mul(checked_mul(grid.filter_blocks() * subs, g.runs * sc.tiles, "kgs workspace"),
-                             tile::mr * tile::positions, "kgs workspace");
+    sc.partial =
+        checked_mul(checked_mul(grid.filter_blocks() * subs, g.runs * sc.tiles, "kgs workspace"),
+                    tile::mr * tile::positions, "kgs workspace");
   }
   return sc;
 }
@@ -291,14 +316,17 @@ workspace_plan plan_workspace(const format::kgs<S>& w, const geometry& g, const 
   p.input = packed_floats(g, T);
   if (pointwise(g)) p.input = std::max(p.input, checked_mul(g.channels, T, "kgs workspace") + 64);
   p.input = align16(p.input);
-  p.offs = align16(checked_add(w.entries(), kgs_tile<Arch>::prefetch_distance + 16, "kgs workspace"));
+  p.offs =
+      align16(checked_add(w.entries(), kgs_tile<Arch>::prefetch_distance + 16, "kgs workspace"));
   p.partial = sc.partial;
-  p.floats = checked_add(checked_add(p.input, 2 * p.offs, "kgs workspace"), p.partial, "kgs workspace");
+  p.floats =
+      checked_add(checked_add(p.input, 2 * p.offs, "kgs workspace"), p.partial, "kgs workspace");
   return p;
 }
 
 template <class Arch, int S>
-index_t workspace_floats(const format::kgs<S>& w, const conv_shape<S>& s, double l2_budget = default_l2_budget) {
+index_t workspace_floats(const format::kgs<S>& w, const conv_shape<S>& s,
+                         double l2_budget = default_l2_budget) {
   const geometry g = make_geometry<S>(s, kgs_tile<Arch>::positions);
   return plan_workspace<Arch>(w, g, make_schedule<Arch>(w, g, l2_budget)).floats;
 }
@@ -309,8 +337,8 @@ index_t workspace_floats(const format::kgs<S>& w, const conv_shape<S>& s, double
 /// conv1a -- ~20 entries a tile -- 25% of its time); Mish, which needs exp, runs on xsimd with a
 /// scalar tail.
 template <class Arch, index_t T, act_kind K>
-void write_tile_kind(const float* acc, int mr, index_t f0, const float* bias, float alpha, float* obase,
-                     index_t fstride, const segment* seg, int nseg) {
+void write_tile_kind(const float* acc, int mr, index_t f0, const float* bias, float alpha,
+                     float* obase, index_t fstride, const segment* seg, int nseg) {
   using vec = xsimd::batch<float, Arch>;
   constexpr index_t L = index_t(vec::size);
   for (int m = 0; m < mr; ++m) {
@@ -333,7 +361,8 @@ void write_tile_kind(const float* acc, int mr, index_t f0, const float* bias, fl
       } else {
         index_t x = 0;
         for (; x + L <= len; x += L)
-          apply_vec<act_kind::mish, Arch>(vec::load_unaligned(src + x) + vec(b), 0.f).store_unaligned(dst + x);
+          apply_vec<act_kind::mish, Arch>(vec::load_unaligned(src + x) + vec(b), 0.f)
+              .store_unaligned(dst + x);
         for (; x < len; ++x) dst[x] = float(mish_ref(double(src[x] + b)));
       }
     }
@@ -341,17 +370,21 @@ void write_tile_kind(const float* acc, int mr, index_t f0, const float* bias, fl
 }
 
 template <class Arch, index_t T>
-void write_tile_impl(const float* acc, int mr, index_t f0, const float* bias, const activation& act, float* obase,
-                     index_t fstride, const segment* seg, int nseg) {
+void write_tile_impl(const float* acc, int mr, index_t f0, const float* bias, const activation& act,
+                     float* obase, index_t fstride, const segment* seg, int nseg) {
   switch (act.kind) {
     case act_kind::none:
-      return write_tile_kind<Arch, T, act_kind::none>(acc, mr, f0, bias, 0.f, obase, fstride, seg, nseg);
+      return write_tile_kind<Arch, T, act_kind::none>(acc, mr, f0, bias, 0.f, obase, fstride, seg,
+                                                      nseg);
     case act_kind::relu:
-      return write_tile_kind<Arch, T, act_kind::relu>(acc, mr, f0, bias, 0.f, obase, fstride, seg, nseg);
+      return write_tile_kind<Arch, T, act_kind::relu>(acc, mr, f0, bias, 0.f, obase, fstride, seg,
+                                                      nseg);
     case act_kind::leaky_relu:
-      return write_tile_kind<Arch, T, act_kind::leaky_relu>(acc, mr, f0, bias, act.alpha, obase, fstride, seg, nseg);
+      return write_tile_kind<Arch, T, act_kind::leaky_relu>(acc, mr, f0, bias, act.alpha, obase,
+                                                            fstride, seg, nseg);
     case act_kind::mish:
-      return write_tile_kind<Arch, T, act_kind::mish>(acc, mr, f0, bias, 0.f, obase, fstride, seg, nseg);
+      return write_tile_kind<Arch, T, act_kind::mish>(acc, mr, f0, bias, 0.f, obase, fstride, seg,
+                                                      nseg);
   }
 }
 
@@ -368,26 +401,31 @@ void entry_offsets(const format::kgs<S>& w, const geometry& g, std::int32_t cstr
     for (index_t k = 0; k < K; ++k) tap[k] = std::int32_t(g.tap_offset(k));
   const std::int32_t* ch = w.entry_channel().data();
   const std::uint16_t* lo = w.entry_location().data();
-  for (index_t e = 0; e < E; ++e) offs[e] = ch[e] * cstride + (small ? tap[lo[e]] : std::int32_t(g.tap_offset(lo[e])));
+  for (index_t e = 0; e < E; ++e)
+    offs[e] = ch[e] * cstride + (small ? tap[lo[e]] : std::int32_t(g.tap_offset(lo[e])));
   for (index_t e = E; e < pad_to; ++e) offs[e] = 0;
 }
 
 /// The engine: out = act(conv(in, w) + bias) for S spatial dims; `where` names the API call.
 template <class Arch, int S>
-void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2>& in, const float* bias,
-                   const tensor_view<float, S + 2>& out, const conv_params<S>& p, const activation& act, executor& ex,
-                   float* workspace, const char* where, double l2_budget = default_l2_budget) {
+void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2>& in,
+                   const float* bias, const tensor_view<float, S + 2>& out, const conv_params<S>& p,
+                   const activation& act, executor& ex, float* workspace, const char* where,
+                   double l2_budget = default_l2_budget) {
   const conv_shape<S> s = check_conv_activations<S>(in, w.filters(), w.kernel(), out, p, where);
   require(w.channels() == s.in_channels, where, "input", s.in_channels,
-          "C == the weights' channels (" + std::to_string(w.channels()) + ")", errc::shape_mismatch);
-  require(p.groups == 1, where, "groups", p.groups, "1 (grouped kgs convolution is not implemented)",
-          errc::unsupported);
+          "C == the weights' channels (" + std::to_string(w.channels()) + ")",
+          errc::shape_mismatch);
+  require(p.groups == 1, where, "groups", p.groups,
+          "1 (grouped kgs convolution is not implemented)", errc::unsupported);
   check_activation(act, where);
   index_t dense_stride = 1;
   bool in_dense = true;
   for (int d = S + 1; d >= 2; --d) {
-    require(out.dim(d) == 1 || out.stride(d) == dense_stride, where, "output", "spatially strided view",
-            "an output whose spatial dims are dense (channel and batch strides are free)", errc::unsupported);
+    require(out.dim(d) == 1 || out.stride(d) == dense_stride, where, "output",
+            "spatially strided view",
+            "an output whose spatial dims are dense (channel and batch strides are free)",
+            errc::unsupported);
     in_dense = in_dense && (in.dim(d) == 1 || in.stride(d) == dense_stride);
     dense_stride *= out.dim(d);
   }
@@ -401,12 +439,15 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
   const index_t E = w.entries(), PD = tile::prefetch_distance;
   // Direct: read the input in place (int32 offsets must reach the last channel).
   const bool direct = pointwise(g) && in_dense && g.runs == 1 &&
-                      (g.channels - 1) * in.stride(1) + g.run_len < index_t(std::numeric_limits<std::int32_t>::max());
-  require(direct || packed_floats(g, T) < index_t(std::numeric_limits<std::int32_t>::max()), where, "input",
-          packed_floats(g, T), "a packed input below 2^31 floats (int32 tap offsets)", errc::unsupported);
+                      (g.channels - 1) * in.stride(1) + g.run_len <
+                          index_t(std::numeric_limits<std::int32_t>::max());
+  require(direct || packed_floats(g, T) < index_t(std::numeric_limits<std::int32_t>::max()), where,
+          "input", packed_floats(g, T), "a packed input below 2^31 floats (int32 tap offsets)",
+          errc::unsupported);
   workspace_layout ws;
   ws.packed = workspace, ws.tail = workspace;
-  ws.offs = reinterpret_cast<std::int32_t*>(workspace + wp.input);  // int32 = float size, 64-byte aligned
+  ws.offs =
+      reinterpret_cast<std::int32_t*>(workspace + wp.input);  // int32 = float size, 64-byte aligned
   ws.offs_tail = ws.offs + wp.offs;
   ws.partial = workspace + wp.input + 2 * wp.offs;
   // The direct path's tail tile: the run's last tile when its vectors reach past the run.
@@ -438,7 +479,8 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
       if (!has_tail) return;
       const index_t len = g.run_len - tail_q0;
       for (index_t c = c0; c < c1; ++c) {
-        std::memcpy(ws.tail + c * T, img + c * in.stride(1) + tail_q0, std::size_t(len) * sizeof(float));
+        std::memcpy(ws.tail + c * T, img + c * in.stride(1) + tail_q0,
+                    std::size_t(len) * sizeof(float));
         std::fill(ws.tail + c * T + len, ws.tail + (c + 1) * T, 0.f);
       }
     });
@@ -450,17 +492,24 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
       segment seg[T + 1];
       for (index_t k = 0; k < sc.chunks; ++k) {
         const bool first = k == 0, last = k == sc.chunks - 1;
-        const std::int32_t c0 = std::int32_t(k * sc.chunk), c1 = std::int32_t(std::min(g.channels, (k + 1) * sc.chunk));
+        const std::int32_t c0 = std::int32_t(k * sc.chunk),
+                           c1 = std::int32_t(std::min(g.channels, (k + 1) * sc.chunk));
         const index_t outer = sc.block_major ? i1 - i0 : nt, inner = sc.block_major ? nt : i1 - i0;
         for (index_t xo = 0; xo < outer; ++xo)
           for (index_t xi = 0; xi < inner; ++xi) {
             const index_t rt = sc.block_major ? xi : xo, i = i0 + (sc.block_major ? xo : xi);
             const index_t r = rt / sc.tiles, q0 = (rt % sc.tiles) * T;
             // Entries of block i in channels [c0, c1): channels ascend within a block.
-            const index_t e0 = sc.chunks == 1 ? eptr[i] : std::lower_bound(echan + eptr[i], echan + eptr[i + 1], c0) - echan;
-            const index_t e1 = sc.chunks == 1 ? eptr[i + 1] : std::lower_bound(echan + e0, echan + eptr[i + 1], c1) - echan;
+            const index_t e0 =
+                sc.chunks == 1 ? eptr[i]
+                               : std::lower_bound(echan + eptr[i], echan + eptr[i + 1], c0) - echan;
+            const index_t e1 = sc.chunks == 1
+                                   ? eptr[i + 1]
+                                   : std::lower_bound(echan + e0, echan + eptr[i + 1], c1) - echan;
             const bool at_tail = has_tail && q0 == tail_q0;
-            const float* tin = at_tail ? ws.tail : direct ? img + q0 : ws.packed + r * g.run_step + q0;
+            const float* tin = at_tail  ? ws.tail
+                               : direct ? img + q0
+                                        : ws.packed + r * g.run_step + q0;
             const std::int32_t* toff = at_tail ? ws.offs_tail : ws.offs;
             // Full in-place tiles store straight to the output: no segments (their divisions
             // cost ~100 cycles a tile, a third of a sparse 1x1 tile's FMAs).
@@ -475,12 +524,15 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
               const index_t f0 = i * gm + m0;
               if (store_direct) {
                 // A full in-place tile: every position is the output position q0 + x.
-                store_direct_tile<Arch>(act, obase + f0 * out.stride(1) + q0, out.stride(1), bias ? bias + f0 : nullptr,
-                                        mr, e1 - e0, toff + e0, wv + e0 * gm + m0, gm, tin, init);
+                store_direct_tile<Arch>(act, obase + f0 * out.stride(1) + q0, out.stride(1),
+                                        bias ? bias + f0 : nullptr, mr, e1 - e0, toff + e0,
+                                        wv + e0 * gm + m0, gm, tin, init);
                 continue;
               }
-              ukernel_dispatch<Arch>(mr, nv, e1 - e0, toff + e0, wv + e0 * gm + m0, gm, tin, init, last ? acc : part);
-              if (last) write_tile_impl<Arch, T>(acc, mr, f0, bias, act, obase, out.stride(1), seg, nseg);
+              ukernel_dispatch<Arch>(mr, nv, e1 - e0, toff + e0, wv + e0 * gm + m0, gm, tin, init,
+                                     last ? acc : part);
+              if (last)
+                write_tile_impl<Arch, T>(acc, mr, f0, bias, act, obase, out.stride(1), seg, nseg);
             }
           }
       }
@@ -502,16 +554,20 @@ index_t conv3d_kgs_workspace_size(const format::kgs3d& w, const conv3d_shape& s)
 /// otherwise); output spatial dims dense (batch and channel strides free). Threads over chunks of
 /// filter blocks. `workspace`: conv3d_kgs_workspace_size floats, 64-byte aligned.
 template <class Arch = default_arch>
-void conv3d_kgs(const format::kgs3d& w, ncdhw_view<const float> in, const float* bias, ncdhw_view<float> out,
-                const conv3d_params& p, bool relu, executor& ex, float* workspace) {
-  detail::conv_kgs_impl<Arch, 3>(w, in, bias, out, p, activation::from_relu(relu), ex, workspace, "conv3d_kgs");
+void conv3d_kgs(const format::kgs3d& w, ncdhw_view<const float> in, const float* bias,
+                ncdhw_view<float> out, const conv3d_params& p, bool relu, executor& ex,
+                float* workspace) {
+  detail::conv_kgs_impl<Arch, 3>(w, in, bias, out, p, activation::from_relu(relu), ex, workspace,
+                                 "conv3d_kgs");
 }
 
 /// Convenience overload that allocates the workspace.
 template <class Arch = default_arch>
-void conv3d_kgs(const format::kgs3d& w, ncdhw_view<const float> in, const float* bias, ncdhw_view<float> out,
-                const conv3d_params& p = {}, bool relu = false, executor& ex = default_executor()) {
-  const conv3d_shape s = check_conv_activations<3>(in, w.filters(), w.kernel(), out, p, "conv3d_kgs");
+void conv3d_kgs(const format::kgs3d& w, ncdhw_view<const float> in, const float* bias,
+                ncdhw_view<float> out, const conv3d_params& p = {}, bool relu = false,
+                executor& ex = default_executor()) {
+  const conv3d_shape s =
+      check_conv_activations<3>(in, w.filters(), w.kernel(), out, p, "conv3d_kgs");
   aligned_buffer<float> ws(conv3d_kgs_workspace_size<Arch>(w, s));
   conv3d_kgs<Arch>(w, in, bias, out, p, relu, ex, ws.data());
 }

@@ -26,12 +26,13 @@ bool next_out(std::array<index_t, S>& idx, const std::array<index_t, S>& ext) {
 }
 
 template <int S>
-void conv_kgs_reference_loops(const format::kgs<S>& w, const tensor_view<const float, S + 2>& in, const float* bias,
-                              const tensor_view<float, S + 2>& out, const conv_params<S>& p, const activation& act,
-                              const char* where) {
+void conv_kgs_reference_loops(const format::kgs<S>& w, const tensor_view<const float, S + 2>& in,
+                              const float* bias, const tensor_view<float, S + 2>& out,
+                              const conv_params<S>& p, const activation& act, const char* where) {
   const conv_shape<S> s = check_conv_activations<S>(in, w.filters(), w.kernel(), out, p, where);
   require(w.channels() == s.in_channels, where, "input", s.in_channels,
-          "C == the weights' channels (" + std::to_string(w.channels()) + ")", errc::shape_mismatch);
+          "C == the weights' channels (" + std::to_string(w.channels()) + ")",
+          errc::shape_mismatch);
   require(p.groups == 1, where, "groups", p.groups, "1", errc::unsupported);
   const auto& grid = w.grid();
   const index_t gm = grid.gm;
@@ -41,7 +42,8 @@ void conv_kgs_reference_loops(const format::kgs<S>& w, const tensor_view<const f
       std::array<index_t, S> o{};
       do {
         double acc = bias ? bias[f] : 0.0;
-        for (index_t e = w.entry_ptr()[std::size_t(i)]; e < w.entry_ptr()[std::size_t(i + 1)]; ++e) {
+        for (index_t e = w.entry_ptr()[std::size_t(i)]; e < w.entry_ptr()[std::size_t(i + 1)];
+             ++e) {
           index_t k = w.entry_location()[std::size_t(e)];
           index_t off = n * in.stride(0) + w.entry_channel()[std::size_t(e)] * in.stride(1);
           bool inside = true;
@@ -66,9 +68,11 @@ void conv_kgs_reference_loops(const format::kgs<S>& w, const tensor_view<const f
 
 /// Reference conv3d on KGS / vanilla weights: out = act(conv(in, w) + bias), act = ReLU when
 /// `relu`; any stride, padding and dilation, groups = 1; any output strides.
-inline void conv3d_kgs_reference(const format::kgs3d& w, ncdhw_view<const float> in, const float* bias,
-                                 ncdhw_view<float> out, const conv3d_params& p = {}, bool relu = false) {
-  detail::conv_kgs_reference_loops<3>(w, in, bias, out, p, activation::from_relu(relu), "conv3d_kgs_reference");
+inline void conv3d_kgs_reference(const format::kgs3d& w, ncdhw_view<const float> in,
+                                 const float* bias, ncdhw_view<float> out,
+                                 const conv3d_params& p = {}, bool relu = false) {
+  detail::conv_kgs_reference_loops<3>(w, in, bias, out, p, activation::from_relu(relu),
+                                      "conv3d_kgs_reference");
 }
 
 }  // namespace kernels::kgs

@@ -50,7 +50,8 @@ struct store_to_output {
   template <class Arch, int TP>
   void operator()(int m, int v, const xsimd::batch<float, Arch>& c) const noexcept {
     using vec = xsimd::batch<float, Arch>;
-    apply_vec<K, Arch>(bias ? c + vec(bias[m]) : c, alpha).store_unaligned(out + m * ostride + v * index_t(vec::size));
+    apply_vec<K, Arch>(bias ? c + vec(bias[m]) : c, alpha)
+        .store_unaligned(out + m * ostride + v * index_t(vec::size));
   }
 };
 
@@ -61,8 +62,9 @@ struct store_to_output {
 /// channel chunks). off[] must be readable up to n + prefetch_distance (the driver pads it);
 /// init is aligned to the vector width.
 template <class Arch, int MR, int NV, class Store>
-inline void kgs_ukernel(index_t n, const std::int32_t* __restrict off, const float* __restrict w, index_t wstride,
-                        const float* __restrict in, const float* init, const Store& store) {
+inline void kgs_ukernel(index_t n, const std::int32_t* __restrict off, const float* __restrict w,
+                        index_t wstride, const float* __restrict in, const float* init,
+                        const Store& store) {
   using vec = xsimd::batch<float, Arch>;
   constexpr index_t L = kgs_tile<Arch>::lanes, PD = kgs_tile<Arch>::prefetch_distance;
   constexpr index_t T = kgs_tile<Arch>::positions;
@@ -70,8 +72,8 @@ inline void kgs_ukernel(index_t n, const std::int32_t* __restrict off, const flo
   vec c[MR][NV];
   index_t e = 0;
   if (init) {
-    SPK_UNROLL for (int m = 0; m < MR; ++m) SPK_UNROLL for (int v = 0; v < NV; ++v)
-        c[m][v] = vec::load_aligned(init + m * T + v * L);
+    SPK_UNROLL for (int m = 0; m < MR; ++m) SPK_UNROLL for (int v = 0; v < NV; ++v) c[m][v] =
+        vec::load_aligned(init + m * T + v * L);
   } else if (n > 0) {
     // The first entry initialises the tile (a multiply, no zeroing): at 90% sparsity a 1x1
     // tile has only a few entries, and the MR x NV zeroings were a tenth of its work.
@@ -83,7 +85,8 @@ inline void kgs_ukernel(index_t n, const std::int32_t* __restrict off, const flo
     }
     w += wstride, e = 1;
   } else {
-    SPK_UNROLL for (int m = 0; m < MR; ++m) SPK_UNROLL for (int v = 0; v < NV; ++v) c[m][v] = vec(0.f);
+    SPK_UNROLL for (int m = 0; m < MR; ++m) SPK_UNROLL for (int v = 0; v < NV; ++v) c[m][v] =
+        vec(0.f);
   }
   for (; e < n; ++e) {
     const float* x = in + off[e];
