@@ -10,24 +10,14 @@
 #include <thread>
 #include <vector>
 
+#include "cl_test_util.hpp"
 #include "spk/cl/axpy.hpp"
 #include "spk/cl/kernels_generated.hpp"
 #include "spk/cl/runtime.hpp"
 
 namespace {
 
-/// The default context, or nullopt (with a MESSAGE) when this machine has no OpenCL device.
-std::optional<spk::cl::context> context_or_skip() {
-  try {
-    return spk::cl::context();
-  } catch (const spk::error& e) {
-    // A device explicitly requested through SPK_CL_DEVICE but absent is a failure, not a skip.
-    const char* requested = std::getenv("SPK_CL_DEVICE");
-    if (e.code() != spk::errc::unsupported || (requested && *requested)) throw;
-    MESSAGE("SKIPPED: no usable OpenCL platform/device here: " << std::string(e.what()));
-    return std::nullopt;
-  }
-}
+using spk_cl_test::context_or_skip;
 
 /// Small integers in [-8, 8]: every a*x+y below is exact in fp32, whatever the rounding path.
 std::vector<float> small_ints(std::size_t n, int salt) {
