@@ -19,6 +19,7 @@ struct options {
   int repeat = 0;  ///< timed repetitions; 0: 7, or 3 with --quick
   bool quick = false, help = false, list = false;
   std::string json, plot;
+  std::string backend = "cpu";  ///< "cpu" (vs oneDNN) or "opencl" (vs CLBlast im2col + GEMM)
 };
 
 /// Thrown for a malformed command line; the message is shown with a hint to --help.
@@ -37,6 +38,10 @@ usage: spk-report [options]
                  model/layer (repeatable or comma list)
   --scheme S     schemes to report (repeatable or comma list; "all"); default all
   --density D    kept weight fraction(s) in (0, 1] for sparse schemes; dense is always 1
+  --backend B    cpu (default): spk's CPU kernels vs oneDNN; opencl: spk's OpenCL kernels
+                 (pattern, punched, kgs, vanilla3d) vs CLBlast im2col + GEMM on the device
+                 that SPK_CL_DEVICE names, else the first GPU, else the first CPU device
+                 (PoCL here: its figures are CPU figures)
   --threads N    threads for spk and oneDNN (default 1; 1 thread pins to the current core)
   --repeat R     timed repetitions per kernel, median reported (default 7; --quick: 3)
   --quick        3 repetitions of shorter calls, and one layer per model unless --layer/--model
@@ -114,7 +119,11 @@ inline options parse(int argc, char** argv) {
       o.threads = detail::to_int(flag, value(), 1);
     else if (flag == "--repeat")
       o.repeat = detail::to_int(flag, value(), 1);
-    else if (flag == "--json")
+    else if (flag == "--backend") {
+      o.backend = value();
+      if (o.backend != "cpu" && o.backend != "opencl")
+        throw usage_error("--backend expects cpu or opencl, got '" + o.backend + "'");
+    } else if (flag == "--json")
       o.json = value();
     else if (flag == "--plot")
       o.plot = value();

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@ struct run_info {
   int threads = 1, repeat = 0;
   bool quick = false;
   double peak_start = NAN, peak_end = NAN;  ///< FMA probe before the first and after the last layer
+  std::string backend = "cpu", cl_device;   ///< opencl: CL_DEVICE_NAME of the device used
 };
 
 namespace detail {
@@ -38,40 +40,59 @@ inline void print_header(std::ostream& os, const run_info& info) {
      << "   repetitions: " << info.repeat << (info.quick ? " (quick)" : "") << "\n"
      << "  FMA peak  " << detail::fmt(info.peak_start, "%.1f")
      << " GFLOP/s at start (%peak uses a probe taken just before each layer)\n";
+  if (info.backend == "opencl")
+    os << "  OpenCL    " << info.cl_device
+       << "   (PoCL devices are the CPU: their figures are CPU figures)\n";
 }
 
 /// Prints the rows as an aligned table (text columns left-aligned, numbers right-aligned).
+/// OpenCL rows (all rows of a run share the backend) show the CLBlast baseline instead of the
+/// CPU baselines.
 inline void print_table(std::ostream& os, const std::vector<row>& rows) {
   using detail::fmt;
-  const std::vector<std::string> head = {"model",
-                                         "layer",
-                                         "op",
-                                         "shape",
-                                         "scheme",
-                                         "config",
-                                         "density",
-                                         "GFLOP",
-                                         "ms",
-                                         "ms_spk_dense",
-                                         "ms_onednn",
-                                         "ms_onednn_wino",
-                                         "ms_xnn_sparse",
-                                         "speedup_vs_onednn",
-                                         "vs_xnn",
-                                         "dense_GF/s",
-                                         "nz_GF/s",
-                                         "%peak",
-                                         "max_rel_err"};
+  struct column {
+    const char* name;
+    std::function<std::string(const row&)> cell;
+  };
+  std::vector<column> cols = {{"model", [](const row& r) { return r.model; }},
+                              {"layer", [](const row& r) { return r.layer; }},
+                              {"op", [](const row& r) { return r.op; }},
+                              {"shape", [](const row& r) { return r.shape; }},
+                              {"scheme", [](const row& r) { return r.scheme; }},
+                              {"config", [](const row& r) { return r.config; }},
+                              {"density", [](const row& r) { return fmt(r.density, "%.3g"); }},
+                              {"GFLOP", [](const row& r) { return fmt(r.dense_gflop, "%.3f"); }},
+                              {"ms", [](const row& r) { return fmt(r.ms, "%.3f"); }}};
   const std::size_t text_cols = 6;
+  const bool opencl = !rows.empty() && rows.front().backend == "opencl";
+  if (opencl) {
+    cols.push_back({"ms_clblast", [](const row& r) { return fmt(r.ms_clblast, "%.3f"); }});
+    cols.push_back(
+        {"speedup_vs_clblast", [](const row& r) { return fmt(r.speedup_vs_clblast, "%.2fx"); }});
+  } else {
+    cols.push_back({"ms_spk_dense", [](const row& r) { return fmt(r.ms_spk_dense, "%.3f"); }});
+    cols.push_back({"ms_onednn", [](const row& r) { return fmt(r.ms_onednn, "%.3f"); }});
+    cols.push_back(
+        {"ms_onednn_wino", [](const row& r) { return fmt(r.ms_onednn_winograd, "%.3f"); }});
+    cols.push_back(
+        {"ms_xnn_sparse", [](const row& r) { return fmt(r.ms_xnnpack_sparse, "%.3f"); }});
+    cols.push_back(
+        {"speedup_vs_onednn", [](const row& r) { return fmt(r.speedup_vs_onednn, "%.2fx"); }});
+    cols.push_back(
+        {"vs_xnn", [](const row& r) { return fmt(r.speedup_vs_xnnpack_sparse, "%.2fx"); }});
+  }
+  cols.push_back({"dense_GF/s", [](const row& r) { return fmt(r.dense_gflops, "%.1f"); }});
+  cols.push_back({"nz_GF/s", [](const row& r) { return fmt(r.nz_gflops, "%.1f"); }});
+  if (!opencl) cols.push_back({"%peak", [](const row& r) { return fmt(r.pct_peak, "%.0f%%"); }});
+  cols.push_back({"max_rel_err", [](const row& r) { return fmt(r.max_rel_err, "%.1e"); }});
+  std::vector<std::string> head;
+  for (const column& c : cols) head.push_back(c.name);
   std::vector<std::vector<std::string>> cells = {head};
-  for (const row& r : rows)
-    cells.push_back({r.model, r.layer, r.op, r.shape, r.scheme, r.config, fmt(r.density, "%.3g"),
-                     fmt(r.dense_gflop, "%.3f"), fmt(r.ms, "%.3f"), fmt(r.ms_spk_dense, "%.3f"),
-                     fmt(r.ms_onednn, "%.3f"), fmt(r.ms_onednn_winograd, "%.3f"),
-                     fmt(r.ms_xnnpack_sparse, "%.3f"), fmt(r.speedup_vs_onednn, "%.2fx"),
-                     fmt(r.speedup_vs_xnnpack_sparse, "%.2fx"), fmt(r.dense_gflops, "%.1f"),
-                     fmt(r.nz_gflops, "%.1f"), fmt(r.pct_peak, "%.0f%%"),
-                     fmt(r.max_rel_err, "%.1e")});
+  for (const row& r : rows) {
+    std::vector<std::string> line;
+    for (const column& c : cols) line.push_back(c.cell(r));
+    cells.push_back(std::move(line));
+  }
   std::vector<std::size_t> w(head.size(), 0);
   for (const auto& line : cells)
     for (std::size_t c = 0; c < line.size(); ++c) w[c] = std::max(w[c], line[c].size());
@@ -102,6 +123,7 @@ inline void write_json(std::ostream& os, const run_info& info, const std::vector
   j.member("threads", info.threads).member("repeat", info.repeat).member("quick", info.quick);
   j.member("peak_gflops_start", info.peak_start).member("peak_gflops_end", info.peak_end);
   j.member("max_rel_err_limit", max_rel_err_limit);
+  j.member("backend", info.backend).member("cl_device", info.cl_device);
   j.end_object();
   j.key("rows").begin_array();
   for (const row& r : rows) {
@@ -120,6 +142,9 @@ inline void write_json(std::ostream& os, const run_info& info, const std::vector
     j.member("max_rel_err", r.max_rel_err).member("onednn_rel_err", r.onednn_rel_err);
     j.member("onednn_winograd_rel_err", r.onednn_winograd_rel_err);
     j.member("checked_outputs", r.checked_outputs).member("total_outputs", r.total_outputs);
+    j.member("backend", r.backend).member("ms_clblast", r.ms_clblast);
+    j.member("speedup_vs_clblast", r.speedup_vs_clblast)
+        .member("clblast_rel_err", r.clblast_rel_err);
     j.member("onednn_impl", r.onednn_impl).key("onednn_winograd_impl");
     if (r.onednn_winograd_impl.empty())
       j.null();

@@ -33,6 +33,10 @@ struct row {
   double max_rel_err = NAN, onednn_rel_err = NAN, onednn_winograd_rel_err = NAN;
   spk::index_t checked_outputs = 0, total_outputs = 0;
   std::string onednn_impl, onednn_winograd_impl;
+  std::string backend = "cpu";      ///< "cpu" or "opencl"
+  double ms_clblast = NAN;          ///< opencl: CLBlast im2col + GEMM + epilogue, dense
+  double speedup_vs_clblast = NAN;  ///< ms_clblast / ms
+  double clblast_rel_err = NAN;     ///< the CLBlast baseline's own error vs the reference
 };
 
 struct run_settings {

@@ -17,9 +17,34 @@ namespace spk_report {
 
 namespace detail {
 
-struct punched_state {
-  spk::aligned_buffer<float> pruned, out, ws, xnn_out;
+/// A zoo layer's weights pruned block-punched to `density` (official score, 8 x 4 blocks):
+/// the pruned dense weights (the reference's) and their format. Shared by both backends.
+struct punched_weights {
+  spk::aligned_buffer<float> pruned;
   std::unique_ptr<spk::format::punched> fmt;
+};
+
+inline punched_weights make_punched_weights(const layer_problem& prob, double density) {
+  namespace sp = spk::sparsity;
+  const zoo::layer& l = prob.layer();
+  const auto s = l.conv2d_shape();
+  punched_weights r;
+  const spk::index_t nw = prob.weight_count();
+  r.pruned = spk::aligned_buffer<float>(nw);
+  std::copy(prob.weights(), prob.weights() + nw, r.pruned.data());
+  const auto m =
+      sp::project_punched(r.pruned.data(), sp::punched_grid(l.F, l.C, s.kernel_volume()), density);
+  sp::apply_mask(r.pruned.data(), m.element_mask());
+  r.fmt = std::make_unique<spk::format::punched>(
+      spk::format::build_punched(spk::tensor_view<const float, 4>::contiguous(
+                                     r.pruned.data(), {l.F, l.C, s.kernel[0], s.kernel[1]}),
+                                 m));
+  return r;
+}
+
+struct punched_state {
+  punched_weights w;
+  spk::aligned_buffer<float> out, ws, xnn_out;
   std::unique_ptr<reference_check> check;
 #ifdef SPK_BENCH_HAVE_XNNPACK
   std::unique_ptr<spk_bench::xnnpack_sparse_1x1> xnn;
@@ -36,27 +61,18 @@ inline scheme_kernel prepare_punched(const layer_context& ctx, double density) {
   const zoo::layer& l = ctx.problem.layer();
   const auto s = l.conv2d_shape();
   auto st = std::make_shared<punched_state>();
-  const spk::index_t nw = ctx.problem.weight_count();
-  st->pruned = spk::aligned_buffer<float>(nw);
-  std::copy(ctx.problem.weights(), ctx.problem.weights() + nw, st->pruned.data());
-  const auto m = sp::project_punched(st->pruned.data(),
-                                     sp::punched_grid(l.F, l.C, s.kernel_volume()), density);
-  sp::apply_mask(st->pruned.data(), m.element_mask());
-  st->fmt = std::make_unique<spk::format::punched>(
-      spk::format::build_punched(spk::tensor_view<const float, 4>::contiguous(
-                                     st->pruned.data(), {l.F, l.C, s.kernel[0], s.kernel[1]}),
-                                 m));
+  st->w = make_punched_weights(ctx.problem, density);
+  const spk::format::punched& fmt = *st->w.fmt;
   st->out = spk::aligned_buffer<float>(ctx.problem.output_size(), 0.f);
-  st->ws =
-      spk::aligned_buffer<float>(spk::kernels::punched::conv2d_punched_workspace_size(*st->fmt, s));
-  st->check = std::make_unique<reference_check>(ctx.problem.make_check(st->pruned.data()));
+  st->ws = spk::aligned_buffer<float>(spk::kernels::punched::conv2d_punched_workspace_size(fmt, s));
+  st->check = std::make_unique<reference_check>(ctx.problem.make_check(st->w.pruned.data()));
   scheme_kernel r;
-  r.density = st->fmt->density();
-  r.nz_flop = sp::conv_nz_flops(s, st->fmt->kept_weights());
+  r.density = fmt.density();
+  r.nz_flop = sp::conv_nz_flops(s, fmt.kept_weights());
   const auto vin = spk::make_nchw<const float>(ctx.problem.input(), l.batch, l.C, l.in[1], l.in[2]);
   const auto vout = spk::make_nchw<float>(st->out.data(), l.batch, l.F, s.out[0], s.out[1]);
   r.run = [st, vin, vout, p = s.params, b = ctx.problem.bias(), &ex = ctx.ex] {
-    spk::kernels::punched::conv2d_punched(*st->fmt, vin, b, vout, p,
+    spk::kernels::punched::conv2d_punched(*st->w.fmt, vin, b, vout, p,
                                           spk::kernels::activation::none(), ex, st->ws.data());
   };
   r.max_rel_err = [st] { return st->check->max_rel_err(st->out.data()); };
@@ -64,7 +80,7 @@ inline scheme_kernel prepare_punched(const layer_context& ctx, double density) {
   if (xnnpack_applies(l)) {
     st->xnn_out = spk::aligned_buffer<float>(ctx.problem.output_size(), 0.f);
     st->xnn = std::make_unique<spk_bench::xnnpack_sparse_1x1>(
-        l.C, l.F, l.in[1], l.in[2], st->pruned.data(), ctx.problem.bias(), ctx.problem.input(),
+        l.C, l.F, l.in[1], l.in[2], st->w.pruned.data(), ctx.problem.bias(), ctx.problem.input(),
         st->xnn_out.data(), ctx.ex.concurrency());
     r.xnnpack_sparse = [st] { st->xnn->run(); };
   }
