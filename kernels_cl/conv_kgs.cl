@@ -41,10 +41,10 @@
 #define IN_NSTRIDE 64  // floats per image in the layout read
 #endif
 #ifndef ACT
-#define ACT 0  // 0 none, 1 relu, 2 leaky relu (slope ALPHA), 3 mish
+#define ACT 0  // 0 none, 1 relu, 2 leaky relu (slope ACT_ALPHA), 3 mish
 #endif
-#ifndef ALPHA
-#define ALPHA 0.1f
+#ifndef ACT_ALPHA
+#define ACT_ALPHA 0.1f
 #endif
 #ifndef HAS_BIAS
 #define HAS_BIAS 0
@@ -90,7 +90,7 @@ inline VEC activate(VEC x) {
 #if ACT == 1
   return fmax(x, (VEC)0.0f);
 #elif ACT == 2
-  return select(x * ALPHA, x, x > (VEC)0.0f);
+  return select(x * ACT_ALPHA, x, x > (VEC)0.0f);
 #elif ACT == 3
   // Mish: x * tanh(softplus(x)) = x * n / (n + 2), n = e^x (e^x + 2); exactly x beyond 20.
   const VEC e = exp(fmin(x, (VEC)20.0f));

@@ -59,6 +59,7 @@ class layer_problem {
   const float* input() const { return input_.data(); }
   const float* weights() const { return weights_.data(); }
   index_t weight_count() const { return weights_.size(); }
+  index_t input_size() const { return input_.size(); }
   /// F floats for convolutions, nullptr for GEMM/GEMV (no bias).
   const float* bias() const { return bias_.size() ? bias_.data() : nullptr; }
   index_t output_size() const { return output_.size(); }

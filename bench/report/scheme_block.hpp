@@ -104,17 +104,34 @@ inline scheme make(const char* name, const char* summary,
 }
 }  // namespace block_detail
 
+/// The formats each scheme builds from W (N x K) at kept fraction `keep`; shared by both
+/// backends.
+inline spk::format::bcr build_bcr(const spk::tensor<float, 2>& w, double keep) {
+  const auto m =
+      spk::sparsity::project_bcr(w.view(), 16, 128, spk::sparsity::block_prune::columns, keep);
+  return spk::format::bcr::from_dense(w.view(), m, 16, 128);
+}
+inline spk::format::bcr build_bsp(const spk::tensor<float, 2>& w, double keep) {
+  const auto m = spk::sparsity::project_bsp(w.view(), 4, keep, 1, 1.0);
+  return spk::format::bcr::from_dense(w.view(), m, 256, (w.dim(1) + 3) / 4);
+}
+inline spk::format::bsr build_bsr(const spk::tensor<float, 2>& w, double keep) {
+  const spk::index_t c = w.dim(1) % 4 == 0 ? 4 : 1;  // GRU ih_l0 has K = 153
+  return spk::format::bsr::from_dense(w.view(), spk::sparsity::project_bsr(w.view(), 16, c, keep),
+                                      16, c);
+}
+inline spk::format::csr build_csr(const spk::tensor<float, 2>& w, double keep) {
+  return spk::format::csr::from_dense(w.view(),
+                                      spk::sparsity::project_unstructured(w.view(), keep));
+}
+
 /// BLK-REW block-column pruning: 16-row x 128-column blocks, each keeping the same number of
 /// whole columns (one 16-row panel per strip, one int32 index per kept column).
 inline scheme bcr_scheme() {
   return block_detail::make(
       "bcr", "BLK-REW block-column pruning in 16x128 blocks (format::bcr, spmm/spmv_bcr)",
       [](const layer_context& ctx, double d) {
-        return block_detail::prepare<spk::format::bcr>(ctx, d, [](const auto& w, double keep) {
-          const auto m = spk::sparsity::project_bcr(w.view(), 16, 128,
-                                                    spk::sparsity::block_prune::columns, keep);
-          return spk::format::bcr::from_dense(w.view(), m, 16, 128);
-        });
+        return block_detail::prepare<spk::format::bcr>(ctx, d, build_bcr);
       });
 }
 /// RTMobile BSP, cross = (4, 1): rows pruned inside 4 column strips; stored as BCR with
@@ -123,34 +140,22 @@ inline scheme bsp_scheme() {
   return block_detail::make(
       "bsp", "RTMobile BSP: rows pruned in 4 column strips (format::bcr, 256-row strips)",
       [](const layer_context& ctx, double d) {
-        return block_detail::prepare<spk::format::bcr>(ctx, d, [](const auto& w, double keep) {
-          const auto m = spk::sparsity::project_bsp(w.view(), 4, keep, 1, 1.0);
-          return spk::format::bcr::from_dense(w.view(), m, 256, (w.dim(1) + 3) / 4);
-        });
+        return block_detail::prepare<spk::format::bcr>(ctx, d, build_bsp);
       });
 }
 /// Plain BSR with 16 x 4 blocks, the largest-norm blocks kept over the whole matrix.
 inline scheme bsr_scheme() {
-  return block_detail::make(
-      "bsr", "BSR 16x4 blocks, global top-norm (format::bsr, spmm/spmv_bsr)",
-      [](const layer_context& ctx, double d) {
-        return block_detail::prepare<spk::format::bsr>(ctx, d, [](const auto& w, double keep) {
-          const spk::index_t c = w.dim(1) % 4 == 0 ? 4 : 1;  // GRU ih_l0 has K = 153
-          return spk::format::bsr::from_dense(
-              w.view(), spk::sparsity::project_bsr(w.view(), 16, c, keep), 16, c);
-        });
-      });
+  return block_detail::make("bsr", "BSR 16x4 blocks, global top-norm (format::bsr, spmm/spmv_bsr)",
+                            [](const layer_context& ctx, double d) {
+                              return block_detail::prepare<spk::format::bsr>(ctx, d, build_bsr);
+                            });
 }
 /// Unstructured magnitude pruning in CSR: the control every block scheme must beat.
 inline scheme csr_scheme() {
-  return block_detail::make(
-      "csr", "unstructured magnitude pruning (format::csr, spmm/spmv_csr)",
-      [](const layer_context& ctx, double d) {
-        return block_detail::prepare<spk::format::csr>(ctx, d, [](const auto& w, double keep) {
-          return spk::format::csr::from_dense(w.view(),
-                                              spk::sparsity::project_unstructured(w.view(), keep));
-        });
-      });
+  return block_detail::make("csr", "unstructured magnitude pruning (format::csr, spmm/spmv_csr)",
+                            [](const layer_context& ctx, double d) {
+                              return block_detail::prepare<spk::format::csr>(ctx, d, build_csr);
+                            });
 }
 
 }  // namespace spk_report

@@ -10,12 +10,14 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "common/peak.hpp"
 #include "common/sysinfo.hpp"
 #include "common/threads.hpp"
+#include "report/backend_opencl.hpp"
 #include "report/cli.hpp"
 #include "report/output.hpp"
 #include "report/rows.hpp"
@@ -84,6 +86,21 @@ int run(const options& o) {
               << "python3-matplotlib); not found\n";
     return 2;
   }
+#ifdef SPK_REPORT_HAVE_OPENCL
+  std::unique_ptr<spk::cl::context> cl_ctx;
+  if (o.backend == "opencl") {
+    // PoCL runs one pthread per core unless told otherwise: --threads sets it (before the
+    // device is created) so both backends report the same thread count.
+    ::setenv("POCL_MAX_PTHREAD_COUNT", std::to_string(o.threads).c_str(), 0);
+    cl_ctx = std::make_unique<spk::cl::context>();
+  }
+#else
+  if (o.backend == "opencl") {
+    std::cerr << "spk-report: --backend opencl needs a build with OpenCL and CLBlast "
+              << "(SPK_WITH_OPENCL=ON, SPK_WITH_CLBLAST=ON)\n";
+    return 2;
+  }
+#endif
   spk_bench::set_threads(o.threads);
   run_settings rs;
   rs.threads = o.threads;
@@ -94,7 +111,10 @@ int run(const options& o) {
   info.compiler = spk_bench::compiler_string(), info.arch = spk_bench::arch_string();
   info.cpu = spk_bench::cpu_model(), info.onednn = spk_bench::onednn_version();
   info.date = spk_bench::now_string(), info.threads = o.threads, info.repeat = rs.timing.reps,
-  info.quick = o.quick;
+  info.quick = o.quick, info.backend = o.backend;
+#ifdef SPK_REPORT_HAVE_OPENCL
+  if (cl_ctx) info.cl_device = cl_ctx->device_name();
+#endif
   info.peak_start = spk_bench::fma_peak_gflops(o.threads);
   print_header(std::cout, info);
   std::cout << std::endl;
@@ -104,13 +124,24 @@ int run(const options& o) {
     const zoo::layer& l = layers[i];
     std::cerr << "[" << i + 1 << "/" << layers.size() << "] " << l.full_name() << " ("
               << l.shape_string() << ")\n";
+#ifdef SPK_REPORT_HAVE_OPENCL
+    if (cl_ctx) {
+      for (row& r : measure_layer_cl(l, plan, rs, *cl_ctx)) rows.push_back(std::move(r));
+      continue;
+    }
+#endif
     for (row& r : measure_layer(l, plan, rs)) rows.push_back(std::move(r));
   }
   info.peak_end = spk_bench::fma_peak_gflops(o.threads);
   print_table(std::cout, rows);
-  std::cout << "FMA peak at end: " << detail::fmt(info.peak_end, "%.1f")
-            << " GFLOP/s; speedup_vs_onednn = "
-            << "ms_onednn (oneDNN's default algorithm, direct) / ms\n";
+  std::cout << "FMA peak at end: " << detail::fmt(info.peak_end, "%.1f") << " GFLOP/s; "
+            << (o.backend == "opencl"
+                    ? "speedup_vs_clblast = ms_clblast (CLBlast im2col + GEMM, dense) / ms"
+                    : "speedup_vs_onednn = ms_onednn (oneDNN's default algorithm, direct) / ms")
+            << "\n";
+  if (rows.empty())
+    std::cerr << "spk-report: no rows: no selected scheme has a kernel on the selected layers"
+              << (o.backend == "opencl" ? " for the OpenCL backend" : "") << "\n";
 
   int status = 0;
   for (const row& r : rows)
@@ -120,6 +151,10 @@ int run(const options& o) {
                 << max_rel_err_limit << "\n";
       status = 1;
     }
+  for (const row& r : rows)
+    if (r.clblast_rel_err > 1e-3)
+      std::cerr << "spk-report: warning: CLBlast disagrees with the reference on " << r.model << "/"
+                << r.layer << " (" << r.clblast_rel_err << ")\n";
   for (const row& r : rows)
     if (r.onednn_rel_err > 1e-3 || r.onednn_winograd_rel_err > 1e-2)
       std::cerr << "spk-report: warning: oneDNN disagrees with the reference on " << r.model << "/"

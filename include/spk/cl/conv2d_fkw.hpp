@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "spk/cl/codegen.hpp"
 #include "spk/cl/kernels_generated.hpp"
 #include "spk/cl/memory.hpp"
 #include "spk/cl/runtime.hpp"
@@ -217,10 +218,6 @@ inline define_list fkw_defines(const device_fkw& w, const fkw_plan& pl,
                                const kernels::activation& act, const conv2d_fkw_tiles& t) {
   const auto& s = pl.s;
   const auto& p = s.params;
-  const int act_id = act.kind == kernels::act_kind::relu         ? 1
-                     : act.kind == kernels::act_kind::leaky_relu ? 2
-                     : act.kind == kernels::act_kind::mish       ? 3
-                                                                 : 0;
   const auto str = [](index_t v) { return std::to_string(v); };
   define_list d = {{"C_IN", str(s.in_channels)},
                    {"F_OUT", str(s.out_channels)},
@@ -239,8 +236,8 @@ inline define_list fkw_defines(const device_fkw& w, const fkw_plan& pl,
                    {"OWT", str(pl.owt)},
                    {"OHT", str(pl.oht)},
                    {"NPAT", str(w.library().size())},
-                   {"NNZ", str(w.library().nnz())},
-                   {"ACT", str(act_id)}};
+                   {"NNZ", str(w.library().nnz())}};
+  for (auto& def : activation_defines(act)) d.push_back(std::move(def));
   std::string segs;
   for (index_t q = 0; q < w.library().size(); ++q) {
     d.emplace_back("PAT_" + str(q), fkw_pattern_macro(w.library()[q], w.kw(), pl));

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "spk/cl/codegen.hpp"
 #include "spk/cl/kernels_generated.hpp"
 #include "spk/cl/memory.hpp"
 #include "spk/cl/runtime.hpp"
@@ -138,12 +139,6 @@ namespace detail {
 
 using kgs_dims3 = std::array<index_t, 3>;
 
-inline std::string kgs_float_literal(float v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%af", double(v));  // hex: exact
-  return buf;
-}
-
 inline index_t kgs_prod3(const kgs_dims3& d) { return d[0] * d[1] * d[2]; }
 
 /// The layout the conv kernel reads (see conv_kgs.cl) and the defines that bake it in.
@@ -205,22 +200,19 @@ kgs_plan make_kgs_plan(const conv_shape<S>& s, const device_kgs<S>& w,
         ph * phase + (u[0] / ss[0]) * q[1] * q[2] + (u[1] / ss[1]) * q[2] + u[2] / ss[2];
   }
   auto num = [](index_t v) { return std::to_string(v); };
-  const int act_code = int(act.kind);
-  pl.defines = {
-      {"GM", num(w.gm())},
-      {"F", num(w.filters())},
-      {"OD", num(out[0])},
-      {"OH", num(out[1])},
-      {"OW", num(out[2])},
-      {"WQ", num(q[2])},
-      {"ZSTEP", num(pl.zstep)},
-      {"IN_NSTRIDE", num(pl.in_nstride)},
-      {"ACT", std::to_string(act_code)},
-      {"ALPHA", act.kind == kernels::act_kind::leaky_relu ? kgs_float_literal(act.alpha) : "0.0f"},
-      {"HAS_BIAS", has_bias ? "1" : "0"},
-      {"VW", std::to_string(tp.vw)},
-      {"NV", std::to_string(pl.nv)},
-      {"TPI", std::to_string(tp.tiles_per_item)}};
+  pl.defines = {{"GM", num(w.gm())},
+                {"F", num(w.filters())},
+                {"OD", num(out[0])},
+                {"OH", num(out[1])},
+                {"OW", num(out[2])},
+                {"WQ", num(q[2])},
+                {"ZSTEP", num(pl.zstep)},
+                {"IN_NSTRIDE", num(pl.in_nstride)},
+                {"HAS_BIAS", has_bias ? "1" : "0"},
+                {"VW", std::to_string(tp.vw)},
+                {"NV", std::to_string(pl.nv)},
+                {"TPI", std::to_string(tp.tiles_per_item)}};
+  for (auto& def : activation_defines(act)) pl.defines.push_back(std::move(def));
   if (pl.packed) {
     const define_list pack = {{"ID", num(in[0])}, {"IH", num(in[1])}, {"IW", num(in[2])},
                               {"PD", num(pb[0])}, {"PH", num(pb[1])}, {"PW", num(pb[2])},
