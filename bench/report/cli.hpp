@@ -19,6 +19,7 @@ struct options {
   int repeat = 0;  ///< timed repetitions; 0: 7, or 3 with --quick
   bool quick = false, help = false, list = false;
   std::string json, plot;
+  std::string tune_table;       ///< a tune table laid over the compiled-in one (spk-tune's output)
   std::string backend = "cpu";  ///< "cpu" (vs oneDNN) or "opencl" (vs CLBlast im2col + GEMM)
 };
 
@@ -42,6 +43,9 @@ usage: spk-report [options]
                  (pattern, punched, kgs, vanilla3d) vs CLBlast im2col + GEMM on the device
                  that SPK_CL_DEVICE names, else the first GPU, else the first CPU device
                  (PoCL here: its figures are CPU figures)
+  --tune-table F the CPU kernels take their parameters from tune table F (spk-tune's output),
+                 laid over the compiled-in table; without it the compiled-in table (or the
+                 file SPK_TUNE_TABLE names) is used
   --threads N    threads for spk and oneDNN (default 1; 1 thread pins to the current core)
   --repeat R     timed repetitions per kernel, median reported (default 7; --quick: 3)
   --quick        3 repetitions of shorter calls, and one layer per model unless --layer/--model

@@ -20,6 +20,7 @@ struct run_info {
   int threads = 1, repeat = 0;
   bool quick = false;
   double peak_start = NAN, peak_end = NAN;  ///< FMA probe before the first and after the last layer
+  std::string tune_table;                   ///< --tune-table, or "" (the compiled-in table)
   std::string backend = "cpu", cl_device;   ///< opencl: CL_DEVICE_NAME of the device used
 };
 
@@ -40,6 +41,7 @@ inline void print_header(std::ostream& os, const run_info& info) {
      << "   repetitions: " << info.repeat << (info.quick ? " (quick)" : "") << "\n"
      << "  FMA peak  " << detail::fmt(info.peak_start, "%.1f")
      << " GFLOP/s at start (%peak uses a probe taken just before each layer)\n";
+  os << "  tune      " << (info.tune_table.empty() ? "compiled-in table" : info.tune_table) << "\n";
   if (info.backend == "opencl")
     os << "  OpenCL    " << info.cl_device
        << "   (PoCL devices are the CPU: their figures are CPU figures)\n";
@@ -124,6 +126,7 @@ inline void write_json(std::ostream& os, const run_info& info, const std::vector
   j.member("peak_gflops_start", info.peak_start).member("peak_gflops_end", info.peak_end);
   j.member("max_rel_err_limit", max_rel_err_limit);
   j.member("backend", info.backend).member("cl_device", info.cl_device);
+  j.member("tune_table", info.tune_table.empty() ? std::string("compiled-in") : info.tune_table);
   j.end_object();
   j.key("rows").begin_array();
   for (const row& r : rows) {

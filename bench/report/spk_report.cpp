@@ -22,6 +22,7 @@
 #include "report/output.hpp"
 #include "report/rows.hpp"
 #include "report/selection.hpp"
+#include "spk/tune/active.hpp"
 
 #ifndef SPK_REPORT_PLOT_SCRIPT
 #error "SPK_REPORT_PLOT_SCRIPT (path of plot_report.py) is set by bench/CMakeLists.txt"
@@ -101,6 +102,7 @@ int run(const options& o) {
     return 2;
   }
 #endif
+  if (!o.tune_table.empty()) spk::tune::set_active_table(spk::tune::load_table(o.tune_table));
   spk_bench::set_threads(o.threads);
   run_settings rs;
   rs.threads = o.threads;
@@ -111,7 +113,7 @@ int run(const options& o) {
   info.compiler = spk_bench::compiler_string(), info.arch = spk_bench::arch_string();
   info.cpu = spk_bench::cpu_model(), info.onednn = spk_bench::onednn_version();
   info.date = spk_bench::now_string(), info.threads = o.threads, info.repeat = rs.timing.reps,
-  info.quick = o.quick, info.backend = o.backend;
+  info.quick = o.quick, info.backend = o.backend, info.tune_table = o.tune_table;
 #ifdef SPK_REPORT_HAVE_OPENCL
   if (cl_ctx) info.cl_device = cl_ctx->device_name();
 #endif

@@ -32,3 +32,4 @@
 #include "spk/kernels/activation.hpp"
 #include "spk/kernels/spmm/spmm.hpp"
 #include "spk/layers/layers.hpp"
+#include "spk/tune/tune.hpp"

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // layers::weight: one weight matrix W (out x in, torch.nn.Linear's layout) held dense or in any
 // sparse format (BCR, BSR, CSR), with y = epilogue(x W^T) and y = epilogue(W x) dispatched to
-// the matching kernel. Every layer stores each of its matrices as a weight.
+// the matching kernel. Every layer stores each of its matrices as a weight. A BCR/BSR weight
+// runs dense where the tune table's crossover row says dense is faster at its density.
 #pragma once
 
+#include <memory>
 #include <utility>
 #include <variant>
 
 #include "spk/kernels/dense/gemm.hpp"
 #include "spk/kernels/spmm/spmm.hpp"
+#include "spk/layers/crossover.hpp"
 
 SPK_BEGIN_NAMESPACE
 namespace layers {
@@ -37,6 +40,17 @@ class weight {
     return std::visit([](const auto& w) { return cols_of(w); }, w_);
   }
   bool is_dense() const noexcept { return w_.index() == 0; }
+  /// Forces the sparse or dense path of matmul (automatic: the tune table's crossover).
+  void set_path(path_choice c) noexcept { choice_ = c; }
+  /// True when matmul with M tokens runs the dense GEMM (a dense weight, or a BCR/BSR weight at
+  /// or above the crossover density of the active tune table for this shape).
+  bool will_run_dense(index_t m) const {
+    if (w_.index() == 0) return true;
+    if (w_.index() == 3) return choice_ == path_choice::dense;
+    const char* k = w_.index() == 1 ? "spmm_bcr/dense" : "spmm_bsr/dense";
+    return prefer_dense<default_arch>(
+        choice_, k, [&] { return tune::matmul_class(m, rows(), cols()); }, density());
+  }
   const storage& get() const noexcept { return w_; }
   /// The (pruned) dense matrix.
   tensor<float, 2> to_dense() const {
@@ -56,9 +70,9 @@ class weight {
     namespace sp = kernels::spmm;
     const int t = ex.concurrency();
     const index_t m = x.dim(0);
-    switch (w_.index()) {
+    switch (will_run_dense(m) ? 0 : w_.index()) {
       case 0: {
-        const auto& d = std::get<0>(w_);
+        const auto& d = dense();
         sp::detail::check_spmm(d.dim(0), d.dim(1), x, y, e, "weight::matmul");
         require(y.stride(1) == 1 || y.dim(1) <= 1, "weight::matmul", "y.stride(1)", y.stride(1),
                 "1");
@@ -127,12 +141,33 @@ class weight {
   static index_t cols_of(const F& f) {
     return f.cols();
   }
+  double density() const {
+    if (density_ < 0)
+      density_ = std::visit(
+          [](const auto& w) -> double {
+            if constexpr (std::is_same_v<std::decay_t<decltype(w)>, tensor<float, 2>>)
+              return 1.0;
+            else
+              return w.density();
+          },
+          w_);
+    return density_;
+  }
+  /// The dense matrix: the weight itself, or the format's expansion, made once.
+  const tensor<float, 2>& dense() const {
+    if (w_.index() == 0) return std::get<0>(w_);
+    if (!dense_) dense_ = std::make_shared<tensor<float, 2>>(to_dense());
+    return *dense_;
+  }
   float* scratch(index_t n) const {
     if (ws_.size() < n) ws_ = aligned_buffer<float>(n);
     return ws_.data();
   }
 
   storage w_;
+  path_choice choice_ = path_choice::automatic;
+  mutable double density_ = -1;
+  mutable std::shared_ptr<tensor<float, 2>> dense_;
   mutable aligned_buffer<float> ws_;
 };
 

@@ -44,13 +44,14 @@ void copy_to_dense(const tensor_view<const float, R>& v, float* dst) {
 /// k = c * KV + t; column j is the output position. Taps that fall in the padding read as 0.
 template <int S, index_t NR>
 struct conv_b_packer {
-  const float* in;       // image n, first channel of group g
-  index_t cstride;       // input channel stride
+  const float* in;                 // image n, first channel of group g
+  index_t cstride;                 // input channel stride
   std::array<index_t, S> sstride;  // input spatial strides
   const conv_shape<S>* s;
 
   void operator()(index_t k0, index_t kc, index_t n0, index_t cols, float* dst) const {
-    alignas(64) float row[1024];  // one row of the block; cols <= NCB <= 1024 (static_assert'ed by caller)
+    alignas(64) float
+        row[1024];  // one row of the block; cols <= NCB <= 1024 (static_assert'ed by caller)
     const index_t kvol = s->kernel_volume(), ow_n = s->out[S - 1], in_l = s->in[S - 1];
     const index_t st_l = s->params.stride[S - 1], ss_l = sstride[S - 1];
     for (index_t kk = 0; kk < kc; ++kk) {
@@ -74,8 +75,8 @@ struct conv_b_packer {
  private:
   /// row[0..cols) = input values of channel c at output positions n0.. for tap offsets `off`.
   /// Walks runs along the last output dim, where the input coordinate is linear.
-  void fill_row(index_t c, const std::array<index_t, S>& off, index_t n0, index_t cols, index_t ow_n, index_t in_l,
-                index_t st_l, index_t ss_l, float* row) const {
+  void fill_row(index_t c, const std::array<index_t, S>& off, index_t n0, index_t cols,
+                index_t ow_n, index_t in_l, index_t st_l, index_t ss_l, float* row) const {
     for (index_t j = n0; j < n0 + cols;) {
       index_t lead = j / ow_n;
       const index_t ow = j % ow_n, seg = std::min(ow_n - ow, n0 + cols - j);
@@ -94,7 +95,8 @@ struct conv_b_packer {
         lo = x0 >= 0 ? 0 : std::min(seg, (-x0 + st_l - 1) / st_l);
         hi = x0 >= in_l ? 0 : std::min(seg, (in_l - x0 + st_l - 1) / st_l);
         hi = std::max(hi, lo);
-        const float* src = in + base + (x0 + lo * st_l) * ss_l;  // first valid tap, never before the plane
+        const float* src =
+            in + base + (x0 + lo * st_l) * ss_l;  // first valid tap, never before the plane
         if (st_l == 1 && ss_l == 1) {
           std::memcpy(row + lo, src, static_cast<std::size_t>(hi - lo) * sizeof(float));
         } else {
@@ -111,7 +113,8 @@ struct conv_b_packer {
 template <int S>
 bool is_pointwise(const conv_shape<S>& s) {
   for (int d = 0; d < S; ++d)
-    if (s.kernel[d] != 1 || s.params.stride[d] != 1 || s.params.pad_begin[d] != 0 || s.params.pad_end[d] != 0)
+    if (s.kernel[d] != 1 || s.params.stride[d] != 1 || s.params.pad_begin[d] != 0 ||
+        s.params.pad_end[d] != 0)
       return false;
   return true;
 }
@@ -128,15 +131,18 @@ index_t conv_dense_workspace(const conv_shape<S>& s, int threads) {
 }
 
 template <class Arch, int S>
-void conv_dense_impl(const tensor_view<const float, S + 2>& in, const tensor_view<const float, S + 2>& w,
-                     const float* bias, const tensor_view<float, S + 2>& out, const conv_params<S>& p,
-                     executor& ex, float* workspace, const char* where) {
+void conv_dense_impl(const tensor_view<const float, S + 2>& in,
+                     const tensor_view<const float, S + 2>& w, const float* bias,
+                     const tensor_view<float, S + 2>& out, const conv_params<S>& p, executor& ex,
+                     float* workspace, const char* where) {
   const conv_shape<S> s = check_conv_dense<S>(in, w, out, p, where);
   require(inner_dense(out, 2), where, "output", "spatially strided view",
-          "an output whose spatial dims are dense (channel and batch strides are free)", errc::unsupported);
+          "an output whose spatial dims are dense (channel and batch strides are free)",
+          errc::unsupported);
   require(workspace != nullptr, where, "workspace", "nullptr", "a buffer of the workspace size");
 
-  const index_t groups = s.params.groups, fg = s.out_channels_per_group(), cg = s.in_channels_per_group();
+  const index_t groups = s.params.groups, fg = s.out_channels_per_group(),
+                cg = s.in_channels_per_group();
   const index_t kg = cg * s.kernel_volume(), pv = s.out_volume();
   float* wcopy = workspace;
   float* gemm_ws = wcopy + round_up(fg * groups * kg, 16);
@@ -150,7 +156,8 @@ void conv_dense_impl(const tensor_view<const float, S + 2>& in, const tensor_vie
   }
   const bool pointwise = is_pointwise(s) && inner_dense(in, 2);
   constexpr index_t NR = gemm_tile<Arch>::nr;
-  static_assert(gemm_blocking<Arch>::ncb <= 1024, "conv_b_packer's row buffer holds one NCB-wide row");
+  static_assert(gemm_blocking<Arch>::ncb <= 1024,
+                "conv_b_packer's row buffer holds one NCB-wide row");
   for (index_t n = 0; n < s.batch; ++n) {
     for (index_t g = 0; g < groups; ++g) {
       const auto a = matrix_view<const float>::unchecked(wdata + g * fg * wld, {fg, kg}, {wld, 1});
@@ -159,7 +166,8 @@ void conv_dense_impl(const tensor_view<const float, S + 2>& in, const tensor_vie
       const auto c = matrix_view<float>::unchecked(cptr, {fg, pv}, {out.stride(1), 1});
       float beta = 0.f;
       if (bias) {  // C starts as the bias; the GEMM accumulates onto it.
-        for (index_t f = 0; f < fg; ++f) std::fill(cptr + f * out.stride(1), cptr + f * out.stride(1) + pv, bias[g * fg + f]);
+        for (index_t f = 0; f < fg; ++f)
+          std::fill(cptr + f * out.stride(1), cptr + f * out.stride(1) + pv, bias[g * fg + f]);
         beta = 1.f;
       }
       if (pointwise) {
@@ -168,7 +176,8 @@ void conv_dense_impl(const tensor_view<const float, S + 2>& in, const tensor_vie
       } else {
         std::array<index_t, S> sstride{};
         for (int d = 0; d < S; ++d) sstride[d] = in.stride(d + 2);
-        gemm_packed<Arch>(a, conv_b_packer<S, NR>{in_ng, in.stride(1), sstride, &s}, pv, c, 1.f, beta, ex, gemm_ws);
+        gemm_packed<Arch>(a, conv_b_packer<S, NR>{in_ng, in.stride(1), sstride, &s}, pv, c, 1.f,
+                          beta, ex, gemm_ws);
       }
     }
   }
@@ -192,9 +201,10 @@ void conv2d_dense(nchw_view<const float> in, tensor_view<const float, 4> w, cons
 /// Convenience overload that allocates the workspace.
 template <class Arch = default_arch>
 void conv2d_dense(nchw_view<const float> in, tensor_view<const float, 4> w, const float* bias,
-                  nchw_view<float> out, const conv2d_params& p = {}, executor& ex = default_executor()) {
-  const auto s = make_conv_shape<2>(in.dim(0), in.dim(1), {in.dim(2), in.dim(3)}, w.dim(0), {w.dim(2), w.dim(3)}, p,
-                                    "conv2d_dense");
+                  nchw_view<float> out, const conv2d_params& p = {},
+                  executor& ex = default_executor()) {
+  const auto s = make_conv_shape<2>(in.dim(0), in.dim(1), {in.dim(2), in.dim(3)}, w.dim(0),
+                                    {w.dim(2), w.dim(3)}, p, "conv2d_dense");
   aligned_buffer<float> ws(conv_dense_workspace_size<Arch>(s, ex.concurrency()));
   conv2d_dense<Arch>(in, w, bias, out, p, ex, ws.data());
 }
@@ -208,9 +218,10 @@ void conv3d_dense(ncdhw_view<const float> in, tensor_view<const float, 5> w, con
 /// Convenience overload that allocates the workspace.
 template <class Arch = default_arch>
 void conv3d_dense(ncdhw_view<const float> in, tensor_view<const float, 5> w, const float* bias,
-                  ncdhw_view<float> out, const conv3d_params& p = {}, executor& ex = default_executor()) {
-  const auto s = make_conv_shape<3>(in.dim(0), in.dim(1), {in.dim(2), in.dim(3), in.dim(4)}, w.dim(0),
-                                    {w.dim(2), w.dim(3), w.dim(4)}, p, "conv3d_dense");
+                  ncdhw_view<float> out, const conv3d_params& p = {},
+                  executor& ex = default_executor()) {
+  const auto s = make_conv_shape<3>(in.dim(0), in.dim(1), {in.dim(2), in.dim(3), in.dim(4)},
+                                    w.dim(0), {w.dim(2), w.dim(3), w.dim(4)}, p, "conv3d_dense");
   aligned_buffer<float> ws(conv_dense_workspace_size<Arch>(s, ex.concurrency()));
   conv3d_dense<Arch>(in, w, bias, out, p, ex, ws.data());
 }

@@ -14,10 +14,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "spk/core/executor.hpp"
 #include "spk/core/tensor.hpp"
 #include "spk/kernels/dense/gemm_ukernel.hpp"
+#include "spk/tune/active.hpp"
+#include "spk/tune/classes.hpp"
 
 SPK_BEGIN_NAMESPACE
 namespace kernels::dense {
@@ -33,6 +36,24 @@ struct gemm_blocking {
 
 namespace detail {
 inline index_t round_up(index_t x, index_t m) { return (x + m - 1) / m * m; }
+
+/// The blocking one call runs with: gemm_blocking, or the tune table's gemm_params. kc * ncb
+/// never exceeds the default's (the per-item B buffer gemm_packed_workspace_size reserves):
+/// a larger request shrinks ncb. mc is a multiple of MR, ncb of NR.
+struct run_blocking {
+  index_t kc, mc, ncb;
+  int split;  ///< 0 auto, 1 split N, 2 split M
+};
+template <class Arch>
+run_blocking make_blocking(const tune::gemm_params& tp) {
+  constexpr index_t MR = gemm_tile<Arch>::mr, NR = gemm_tile<Arch>::nr;
+  constexpr index_t cap = gemm_blocking<Arch>::kc * gemm_blocking<Arch>::ncb;
+  run_blocking b{tp.kc > 0 ? tp.kc : gemm_blocking<Arch>::kc,
+                 tp.mc_panels > 0 ? tp.mc_panels * MR : gemm_blocking<Arch>::mc,
+                 tp.ncb_panels > 0 ? tp.ncb_panels * NR : gemm_blocking<Arch>::ncb, tp.split};
+  if (b.kc * b.ncb > cap) b.ncb = std::max(NR, cap / b.kc / NR * NR);
+  return b;
+}
 
 /// Packs rows [m0, m0+MR) of A (zero rows past m) as [k][MR] for all k.
 template <index_t MR>
@@ -73,10 +94,10 @@ struct matrix_b_packer {
 /// One work item: C[m0,m1) x [n0,n1) over all of K, with its own B block buffer.
 template <class Arch, class BPacker>
 void gemm_item(const float* packed_a, const BPacker& pack_b, index_t k, const matrix_view<float>& c,
-               index_t m0, index_t m1, index_t n0, index_t n1, float alpha, float beta, float* bbuf) {
+               index_t m0, index_t m1, index_t n0, index_t n1, float alpha, float beta, float* bbuf,
+               const run_blocking& blk) {
   constexpr index_t MR = gemm_tile<Arch>::mr, NR = gemm_tile<Arch>::nr;
-  constexpr index_t KC = gemm_blocking<Arch>::kc, MC = gemm_blocking<Arch>::mc;
-  constexpr index_t NCB = gemm_blocking<Arch>::ncb;
+  const index_t KC = blk.kc, MC = blk.mc, NCB = blk.ncb;
   const index_t ldc = c.stride(0);
   const bool c_unit = c.stride(1) == 1;
   alignas(64) float tile[MR * NR];
@@ -115,8 +136,8 @@ void gemm_item(const float* packed_a, const BPacker& pack_b, index_t k, const ma
 
 /// y[i * incy] = alpha * dot(A row i, x) + beta * y[i * incy], rows [r0, r1); x contiguous.
 template <class Arch>
-void gemv_rows(const matrix_view<const float>& a, const float* x, float* y, index_t incy, index_t r0,
-               index_t r1, float alpha, float beta) {
+void gemv_rows(const matrix_view<const float>& a, const float* x, float* y, index_t incy,
+               index_t r0, index_t r1, float alpha, float beta) {
   using vec = xsimd::batch<float, Arch>;
   constexpr index_t L = vec::size;
   const index_t k = a.dim(1);
@@ -137,10 +158,13 @@ void gemv_rows(const matrix_view<const float>& a, const float* x, float* y, inde
     for (; kk + 4 * L <= k; kk += 4 * L) {
       s0 = simd::fma(vec::load_unaligned(row + kk), vec::load_unaligned(x + kk), s0);
       s1 = simd::fma(vec::load_unaligned(row + kk + L), vec::load_unaligned(x + kk + L), s1);
-      s2 = simd::fma(vec::load_unaligned(row + kk + 2 * L), vec::load_unaligned(x + kk + 2 * L), s2);
-      s3 = simd::fma(vec::load_unaligned(row + kk + 3 * L), vec::load_unaligned(x + kk + 3 * L), s3);
+      s2 =
+          simd::fma(vec::load_unaligned(row + kk + 2 * L), vec::load_unaligned(x + kk + 2 * L), s2);
+      s3 =
+          simd::fma(vec::load_unaligned(row + kk + 3 * L), vec::load_unaligned(x + kk + 3 * L), s3);
     }
-    for (; kk + L <= k; kk += L) s0 = simd::fma(vec::load_unaligned(row + kk), vec::load_unaligned(x + kk), s0);
+    for (; kk + L <= k; kk += L)
+      s0 = simd::fma(vec::load_unaligned(row + kk), vec::load_unaligned(x + kk), s0);
     float s = xsimd::hadd((s0 + s1) + (s2 + s3));
     for (; kk < k; ++kk) s += row[kk] * x[kk];
     float& dst = y[i * incy];
@@ -151,8 +175,8 @@ void gemv_rows(const matrix_view<const float>& a, const float* x, float* y, inde
 template <class Arch>
 index_t gemm_packed_workspace_size(index_t m, index_t k, int threads) {
   const index_t a = checked_mul(round_up(m, gemm_tile<Arch>::mr), k, "gemm workspace");
-  const index_t b = checked_mul(gemm_blocking<Arch>::kc * gemm_blocking<Arch>::ncb, std::max(threads, 1),
-                                "gemm workspace");
+  const index_t b = checked_mul(gemm_blocking<Arch>::kc * gemm_blocking<Arch>::ncb,
+                                std::max(threads, 1), "gemm workspace");
   return checked_add(a + 16, b, "gemm workspace");
 }
 
@@ -160,7 +184,9 @@ index_t gemm_packed_workspace_size(index_t m, index_t k, int threads) {
 /// matrix_b_packer). No argument checks: the public entry points check. M, N, K >= 1.
 template <class Arch, class BPacker>
 void gemm_packed(const matrix_view<const float>& a, const BPacker& pack_b, index_t n,
-                 const matrix_view<float>& c, float alpha, float beta, executor& ex, float* workspace) {
+                 const matrix_view<float>& c, float alpha, float beta, executor& ex,
+                 float* workspace, const tune::gemm_params& tp = {}) {
+  const run_blocking blk = make_blocking<Arch>(tp);
   constexpr index_t MR = gemm_tile<Arch>::mr, NR = gemm_tile<Arch>::nr;
   const index_t m = a.dim(0), k = a.dim(1);
   const int threads = std::max(1, ex.concurrency());
@@ -169,17 +195,21 @@ void gemm_packed(const matrix_view<const float>& a, const BPacker& pack_b, index
   const index_t a_panels = (m + MR - 1) / MR, b_panels = (n + NR - 1) / NR;
   ex.parallel_for(a_panels, [&](index_t p) { pack_a_panel<MR>(a, p * MR, packed_a + p * MR * k); });
   // Split N when it has enough panels for every thread, else split M (narrow N, e.g. 7x7 planes).
-  const bool split_n = b_panels >= 2 * threads || a_panels < threads;
-  const index_t parts = split_n ? std::min<index_t>(threads, b_panels) : std::min<index_t>(threads, a_panels);
+  const bool split_n =
+      blk.split == 0 ? b_panels >= 2 * threads || a_panels < threads : blk.split == 1;
+  const index_t parts =
+      split_n ? std::min<index_t>(threads, b_panels) : std::min<index_t>(threads, a_panels);
   const index_t bbuf_size = gemm_blocking<Arch>::kc * gemm_blocking<Arch>::ncb;
   ex.parallel_for(parts, [&](index_t t) {
     float* bbuf = bbufs + t * bbuf_size;
     if (split_n) {
       const index_t p0 = t * b_panels / parts, p1 = (t + 1) * b_panels / parts;
-      gemm_item<Arch>(packed_a, pack_b, k, c, 0, m, p0 * NR, std::min(n, p1 * NR), alpha, beta, bbuf);
+      gemm_item<Arch>(packed_a, pack_b, k, c, 0, m, p0 * NR, std::min(n, p1 * NR), alpha, beta,
+                      bbuf, blk);
     } else {
       const index_t p0 = t * a_panels / parts, p1 = (t + 1) * a_panels / parts;
-      gemm_item<Arch>(packed_a, pack_b, k, c, p0 * MR, std::min(m, p1 * MR), 0, n, alpha, beta, bbuf);
+      gemm_item<Arch>(packed_a, pack_b, k, c, p0 * MR, std::min(m, p1 * MR), 0, n, alpha, beta,
+                      bbuf, blk);
     }
   });
 }
@@ -194,10 +224,12 @@ index_t gemm_dense_workspace_size(index_t m, index_t n, index_t k, int threads) 
 
 /// C = alpha * A * B + beta * C. A: M x K, B: K x N, C: M x N; any strides (unit inner strides
 /// are the fast path). beta == 0: C is write-only. `workspace` holds
-/// gemm_dense_workspace_size(M, N, K, ex.concurrency()) floats, 64-byte aligned.
+/// gemm_dense_workspace_size(M, N, K, ex.concurrency()) floats, 64-byte aligned. `prm`: cache
+/// blocking and split (std::nullopt: the active tune table's row of gemm_dense).
 template <class Arch = default_arch>
 void gemm_dense(matrix_view<const float> a, matrix_view<const float> b, matrix_view<float> c,
-                float alpha, float beta, executor& ex, float* workspace) {
+                float alpha, float beta, executor& ex, float* workspace,
+                const std::optional<tune::gemm_params>& prm = std::nullopt) {
   const index_t m = a.dim(0), k = a.dim(1), n = b.dim(1);
   require(b.dim(0) == k, "gemm_dense", "b.rows", b.dim(0), "== a.cols (" + std::to_string(k) + ")",
           errc::shape_mismatch);
@@ -205,7 +237,8 @@ void gemm_dense(matrix_view<const float> a, matrix_view<const float> b, matrix_v
           std::to_string(c.dim(0)) + "x" + std::to_string(c.dim(1)),
           std::to_string(m) + "x" + std::to_string(n), errc::shape_mismatch);
   if (m == 0 || n == 0) return;
-  require(workspace != nullptr, "gemm_dense", "workspace", "nullptr", "a buffer of gemm_dense_workspace_size floats");
+  require(workspace != nullptr, "gemm_dense", "workspace", "nullptr",
+          "a buffer of gemm_dense_workspace_size floats");
   if (k == 0) {  // empty sum: C = beta * C
     for (index_t i = 0; i < m; ++i)
       for (index_t j = 0; j < n; ++j) c(i, j) = beta == 0.f ? 0.f : beta * c(i, j);
@@ -217,25 +250,32 @@ void gemm_dense(matrix_view<const float> a, matrix_view<const float> b, matrix_v
     const int threads = std::max(1, ex.concurrency());
     const index_t chunk = std::max<index_t>(64, (m + threads - 1) / threads);
     ex.parallel_for((m + chunk - 1) / chunk, [&](index_t t) {
-      detail::gemv_rows<Arch>(a, x, c.data(), c.stride(0), t * chunk, std::min(m, (t + 1) * chunk), alpha, beta);
+      detail::gemv_rows<Arch>(a, x, c.data(), c.stride(0), t * chunk, std::min(m, (t + 1) * chunk),
+                              alpha, beta);
     });
     return;
   }
-  detail::gemm_packed<Arch>(a, detail::matrix_b_packer<gemm_tile<Arch>::nr>{b}, n, c, alpha, beta, ex, workspace);
+  const tune::gemm_params tp = tune::params_for<tune::gemm_params>(
+      prm ? &*prm : nullptr, tune::cpu_device<Arch>(), "gemm_dense",
+      [&] { return tune::matmul_class(m, n, k); }, [] { return 1.0; });
+  detail::gemm_packed<Arch>(a, detail::matrix_b_packer<gemm_tile<Arch>::nr>{b}, n, c, alpha, beta,
+                            ex, workspace, tp);
 }
 
 /// Convenience overload: allocates the workspace (not for hot loops).
 template <class Arch = default_arch>
 void gemm_dense(matrix_view<const float> a, matrix_view<const float> b, matrix_view<float> c,
-                float alpha = 1.f, float beta = 0.f, executor& ex = default_executor()) {
-  aligned_buffer<float> ws(gemm_dense_workspace_size<Arch>(a.dim(0), b.dim(1), a.dim(1), ex.concurrency()));
-  gemm_dense<Arch>(a, b, c, alpha, beta, ex, ws.data());
+                float alpha = 1.f, float beta = 0.f, executor& ex = default_executor(),
+                const std::optional<tune::gemm_params>& prm = std::nullopt) {
+  aligned_buffer<float> ws(
+      gemm_dense_workspace_size<Arch>(a.dim(0), b.dim(1), a.dim(1), ex.concurrency()));
+  gemm_dense<Arch>(a, b, c, alpha, beta, ex, ws.data(), prm);
 }
 
 /// y = alpha * A x + beta * y, A: M x K (unit column stride is the fast path); x, y contiguous.
 template <class Arch = default_arch>
-void gemv_dense(matrix_view<const float> a, const float* x, float* y, float alpha = 1.f, float beta = 0.f,
-                executor& ex = default_executor()) {
+void gemv_dense(matrix_view<const float> a, const float* x, float* y, float alpha = 1.f,
+                float beta = 0.f, executor& ex = default_executor()) {
   require(x != nullptr || a.dim(1) == 0, "gemv_dense", "x", "nullptr", "a vector of a.cols floats");
   require(y != nullptr || a.dim(0) == 0, "gemv_dense", "y", "nullptr", "a vector of a.rows floats");
   const index_t m = a.dim(0);

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <type_traits>
-
 #include <xsimd/xsimd.hpp>
 
 #include "spk/core/arch.hpp"

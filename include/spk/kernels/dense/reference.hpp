@@ -79,8 +79,7 @@ void conv_reference_loops(const tensor_view<const float, S + 2>& in,
 inline void conv2d_reference(nchw_view<const float> input, tensor_view<const float, 4> weights,
                              const float* bias, nchw_view<float> output,
                              const conv2d_params& p = {}) {
-  const conv2d_shape s =
-      check_conv_dense<2>(input, weights, output, p, "conv2d_reference");
+  const conv2d_shape s = check_conv_dense<2>(input, weights, output, p, "conv2d_reference");
   detail::conv_reference_loops<2>(input, weights, bias, output, s);
 }
 
@@ -90,8 +89,7 @@ inline void conv2d_reference(nchw_view<const float> input, tensor_view<const flo
 inline void conv3d_reference(ncdhw_view<const float> input, tensor_view<const float, 5> weights,
                              const float* bias, ncdhw_view<float> output,
                              const conv3d_params& p = {}) {
-  const conv3d_shape s =
-      check_conv_dense<3>(input, weights, output, p, "conv3d_reference");
+  const conv3d_shape s = check_conv_dense<3>(input, weights, output, p, "conv3d_reference");
   detail::conv_reference_loops<3>(input, weights, bias, output, s);
 }
 

@@ -7,11 +7,14 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <optional>
 
 #include "spk/core/buffer.hpp"
 #include "spk/core/executor.hpp"
 #include "spk/kernels/fkw/reference.hpp"
 #include "spk/kernels/fkw/ukernel.hpp"
+#include "spk/tune/active.hpp"
+#include "spk/tune/classes.hpp"
 
 SPK_BEGIN_NAMESPACE
 namespace kernels::fkw {
@@ -58,8 +61,28 @@ inline void pick_tile(fkw_geometry& g, index_t oh, index_t ow) {
   }
 }
 
+/// True when the driver instantiates the R x V tile for Arch (pick_item's list).
 template <class Arch>
-fkw_geometry plan(const conv2d_shape& s, const sparsity::pattern_library& lib) {
+constexpr bool tile_instantiated(int R, int V) {
+  if (float_lanes<Arch> >= 16)
+    return (R == 2 && V == 7) || (R == 4 && V == 4) || (R == 7 && (V == 2 || V == 1)) ||
+           (R == 14 && V == 1);
+  return (R == 2 && V == 4) || (R == 4 && V == 2) || (R == 7 && V == 1);
+}
+
+/// The call's params: `prm`, or the active tune table's row for this problem.
+template <class Arch>
+tune::fkw_params resolve_params(const std::optional<tune::fkw_params>& prm, const format::fkw& w,
+                                const conv2d_shape& s) {
+  return tune::params_for<tune::fkw_params>(
+      prm ? &*prm : nullptr, tune::cpu_device<Arch>(), "conv2d_fkw",
+      [&] { return tune::fkw_class(s); }, [&] { return w.density(); });
+}
+
+/// Geometry for problem s; `prm` may replace pick_tile's tile (flattened planes keep theirs).
+template <class Arch>
+fkw_geometry plan(const conv2d_shape& s, const sparsity::pattern_library& lib,
+                  const tune::fkw_params& prm = {}) {
   fkw_geometry g;
   g.L = float_lanes<Arch>;
   const index_t sh = s.params.stride[0], sw = s.params.stride[1], dh = s.params.dilation[0],
@@ -76,6 +99,8 @@ fkw_geometry plan(const conv2d_shape& s, const sparsity::pattern_library& lib) {
     g.rows = std::max(s.in[0] + s.params.pad_begin[0] + s.params.pad_end[0], (need + wp - 1) / wp);
   } else {
     pick_tile<Arch>(g, oh, ow);
+    if (tile_instantiated<Arch>(prm.tile_rows, prm.tile_vecs))
+      g.R = prm.tile_rows, g.V = prm.tile_vecs;
     g.SH = sh == 1 || sh == 2 ? int(sh) : 0;
     g.tiles_y = (oh + g.R - 1) / g.R;
     g.tiles_x = (ow + g.V * g.L - 1) / (g.V * g.L);
@@ -264,9 +289,12 @@ item_fn pick_item(const fkw_geometry& g) {
 
 /// Floats of workspace conv2d_fkw needs for weights `w` on problem `s` (packed input of one
 /// image + the pattern step programs).
+/// `prm`: the tuned params (std::nullopt: the active tune table's; tune::fkw_params{}: the
+/// built-in heuristics). Pass the same to the call as to the size query.
 template <class Arch = default_arch>
-index_t conv2d_fkw_workspace_size(const format::fkw& w, const conv2d_shape& s) {
-  const auto g = detail::plan<Arch>(s, w.library());
+index_t conv2d_fkw_workspace_size(const format::fkw& w, const conv2d_shape& s,
+                                  const std::optional<tune::fkw_params>& prm = std::nullopt) {
+  const auto g = detail::plan<Arch>(s, w.library(), detail::resolve_params<Arch>(prm, w, s));
   return checked_add(checked_mul(s.in_channels, g.cstride, "conv2d_fkw workspace"),
                      g.steps_floats + 16, "conv2d_fkw workspace");
 }
@@ -275,17 +303,20 @@ index_t conv2d_fkw_workspace_size(const format::fkw& w, const conv2d_shape& s) {
 /// (any batch/channel/row strides on the input; output rows must be dense), FKW weights, any
 /// stride and padding (stride 1, 2: row-reuse code; others: one load per tap), dilation,
 /// groups = 1. Threads: work items = row bands x filter groups of equal kernel counts.
-/// `workspace`: conv2d_fkw_workspace_size floats, 64-byte aligned.
+/// `workspace`: conv2d_fkw_workspace_size(w, s, prm) floats, 64-byte aligned. `prm`: tile and
+/// work split (std::nullopt: looked up in the active tune table, see spk/tune/active.hpp).
 template <class Arch = default_arch>
 void conv2d_fkw(nchw_view<const float> in, const format::fkw& w, const float* bias,
                 nchw_view<float> out, const conv2d_params& p, const fkw_conv_options& o,
-                executor& ex, float* workspace) {
+                executor& ex, float* workspace,
+                const std::optional<tune::fkw_params>& prm = std::nullopt) {
   const char* where = "conv2d_fkw";
   const conv2d_shape s = detail::check_conv2d_fkw(in, w, out, p, where);
   require(out.stride(3) == 1 && out.stride(2) == s.out[1], where, "output", "strided rows",
           "dense output planes (row stride == OW, unit column stride)", errc::unsupported);
   require(workspace != nullptr, where, "workspace", "nullptr", "conv2d_fkw_workspace_size floats");
-  const detail::fkw_geometry g = detail::plan<Arch>(s, w.library());
+  const tune::fkw_params tp = detail::resolve_params<Arch>(prm, w, s);
+  const detail::fkw_geometry g = detail::plan<Arch>(s, w.library(), tp);
   const index_t P = w.library().size(), kv = w.kh() * w.kw();
   auto* steps = new (workspace) fkw_step[std::size_t(P * kv)];
   auto* nsteps =
@@ -299,7 +330,9 @@ void conv2d_fkw(nchw_view<const float> in, const format::fkw& w, const float* bi
   // equal kernel counts (+1 per filter for its tile overhead).
   const int threads = ex.concurrency();
   const index_t F = w.filters();
-  const index_t groups = threads <= 1 ? 1 : std::min<index_t>({F, 4 * index_t(threads), 64});
+  const index_t per_thread = tp.groups_per_thread > 0 ? tp.groups_per_thread : 4;
+  const index_t groups =
+      threads <= 1 ? 1 : std::min<index_t>({F, per_thread * index_t(threads), 64});
   index_t bounds[65] = {0};
   {
     const index_t total = w.kernels() + F;
@@ -329,10 +362,12 @@ void conv2d_fkw(nchw_view<const float> in, const format::fkw& w, const float* bi
 template <class Arch = default_arch>
 void conv2d_fkw(nchw_view<const float> in, const format::fkw& w, const float* bias,
                 nchw_view<float> out, const conv2d_params& p = {}, const fkw_conv_options& o = {},
-                executor& ex = default_executor()) {
+                executor& ex = default_executor(),
+                const std::optional<tune::fkw_params>& prm = std::nullopt) {
   const conv2d_shape s = detail::check_conv2d_fkw(in, w, out, p, "conv2d_fkw");
-  aligned_buffer<float> ws(conv2d_fkw_workspace_size<Arch>(w, s));
-  conv2d_fkw<Arch>(in, w, bias, out, p, o, ex, ws.data());
+  const tune::fkw_params tp = detail::resolve_params<Arch>(prm, w, s);  // one lookup for both
+  aligned_buffer<float> ws(conv2d_fkw_workspace_size<Arch>(w, s, tp));
+  conv2d_fkw<Arch>(in, w, bias, out, p, o, ex, ws.data(), tp);
 }
 
 }  // namespace kernels::fkw

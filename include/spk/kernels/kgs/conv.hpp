@@ -10,12 +10,15 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "spk/core/conv_shape.hpp"
 #include "spk/core/executor.hpp"
 #include "spk/format/kgs.hpp"
 #include "spk/kernels/activation.hpp"
 #include "spk/kernels/kgs/ukernel.hpp"
+#include "spk/tune/active.hpp"
+#include "spk/tune/classes.hpp"
 
 SPK_BEGIN_NAMESPACE
 namespace kernels::kgs {
@@ -261,8 +264,11 @@ inline constexpr double pointwise_l1_budget = 24.0 * 1024;
 /// (0.60 -> 0.70 of the FLOP reduction at 1 MB; 1.5 MB was no better).
 inline constexpr double default_l2_budget = 1024.0 * 1024;
 
+/// `l1_budget` replaces pointwise_l1_budget; `order` 1 forces block-major, 2 tile-major (the
+/// tune table's kgs_params; 0 = the rules above).
 template <class Arch, int S>
-schedule make_schedule(const format::kgs<S>& w, const geometry& g, double l2_budget) {
+schedule make_schedule(const format::kgs<S>& w, const geometry& g, double l2_budget,
+                       double l1_budget = pointwise_l1_budget, int order = 0) {
   using tile = kgs_tile<Arch>;
   const auto& grid = w.grid();
   schedule sc;
@@ -278,8 +284,9 @@ schedule make_schedule(const format::kgs<S>& w, const geometry& g, double l2_bud
   // Pointwise: a tile's input across the chunk is chunk x T floats; when it fits in L1 next to
   // the weights, tile-major keeps it there across every filter block (few entries per block at
   // high sparsity make the L2 reload of block-major order dominate).
-  if (pointwise(g) && double(chunk) * double(tile::positions) * 4.0 <= pointwise_l1_budget)
+  if (pointwise(g) && double(chunk) * double(tile::positions) * 4.0 <= l1_budget)
     sc.block_major = false;
+  if (order != 0) sc.block_major = order == 1;
   if (sc.chunks > 1) {
     const index_t subs = (grid.gm + tile::mr - 1) / tile::mr;
     sc.partial =
@@ -411,7 +418,7 @@ template <class Arch, int S>
 void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2>& in,
                    const float* bias, const tensor_view<float, S + 2>& out, const conv_params<S>& p,
                    const activation& act, executor& ex, float* workspace, const char* where,
-                   double l2_budget = default_l2_budget) {
+                   double l2_budget = default_l2_budget, const tune::kgs_params& tp = {}) {
   const conv_shape<S> s = check_conv_activations<S>(in, w.filters(), w.kernel(), out, p, where);
   require(w.channels() == s.in_channels, where, "input", s.in_channels,
           "C == the weights' channels (" + std::to_string(w.channels()) + ")",
@@ -434,7 +441,8 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
   using tile = kgs_tile<Arch>;
   constexpr index_t T = tile::positions;
   const geometry g = make_geometry<S>(s, T);
-  const schedule sc = make_schedule<Arch>(w, g, l2_budget);
+  const schedule sc = make_schedule<Arch>(
+      w, g, l2_budget, tp.l1_kib > 0 ? 1024.0 * tp.l1_kib : pointwise_l1_budget, tp.order);
   const workspace_plan wp = plan_workspace<Arch>(w, g, sc);
   const index_t E = w.entries(), PD = tile::prefetch_distance;
   // Direct: read the input in place (int32 offsets must reach the last channel).
@@ -465,7 +473,9 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
   for (int d = 0; d < S; ++d) ss[d + 3 - S] = in.stride(d + 2);
   const sparsity::kgs_grid& grid = w.grid();
   const index_t fb = grid.filter_blocks(), gm = grid.gm, subs = (gm + tile::mr - 1) / tile::mr;
-  const index_t items = ex.concurrency() <= 1 ? 1 : std::min(fb, index_t(2 * ex.concurrency()));
+  const index_t per_thread = tp.items_per_thread > 0 ? tp.items_per_thread : 2;
+  const index_t items =
+      ex.concurrency() <= 1 ? 1 : std::min(fb, index_t(per_thread * ex.concurrency()));
   const index_t nt = g.runs * sc.tiles;
   const float* wv = w.values();
   const index_t* eptr = w.entry_ptr().data();
@@ -540,6 +550,37 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
   }
 }
 
+/// The call's params: `prm`, or the active tune table's row for (kernel `where`, this problem).
+template <class Arch, int S>
+tune::kgs_params resolve_params(const std::optional<tune::kgs_params>& prm, const format::kgs<S>& w,
+                                const conv_shape<S>& s, const char* where) {
+  return tune::params_for<tune::kgs_params>(
+      prm ? &*prm : nullptr, tune::cpu_device<Arch>(), where, [&] { return tune::kgs_class<S>(s); },
+      [&] { return w.density(); });
+}
+
+/// The L2 budget of params `tp`: never below default_l2_budget, so the workspace stays within
+/// workspace_floats(w, s) (more chunks would need partial sums that a single chunk does not).
+inline double tuned_l2_budget(const tune::kgs_params& tp) {
+  return std::max(default_l2_budget, 1024.0 * tp.l2_kib);
+}
+
+/// The public entry points: params resolved (shapes checked first), then the engine.
+template <class Arch, int S>
+void conv_kgs_tuned(const format::kgs<S>& w, const tensor_view<const float, S + 2>& in,
+                    const float* bias, const tensor_view<float, S + 2>& out,
+                    const conv_params<S>& p, const activation& act, executor& ex, float* workspace,
+                    const char* where, const std::optional<tune::kgs_params>& prm) {
+  tune::kgs_params tp{};
+  if (prm) {
+    tp = *prm;
+  } else if (tune::active_table()->has(tune::cpu_device<Arch>(), where)) {
+    const conv_shape<S> s = check_conv_activations<S>(in, w.filters(), w.kernel(), out, p, where);
+    tp = resolve_params<Arch, S>(prm, w, s, where);
+  }
+  conv_kgs_impl<Arch, S>(w, in, bias, out, p, act, ex, workspace, where, tuned_l2_budget(tp), tp);
+}
+
 }  // namespace detail
 
 /// Floats of workspace conv3d_kgs needs for weights `w` on problem `s` (packed input + tap
@@ -552,24 +593,26 @@ index_t conv3d_kgs_workspace_size(const format::kgs3d& w, const conv3d_shape& s)
 /// Kernel-group-sparse conv3d, NCDHW: out = act(conv(in, w) + bias), bias F floats or nullptr,
 /// act = ReLU when `relu`. Any stride, asymmetric padding and dilation, groups = 1 (unsupported
 /// otherwise); output spatial dims dense (batch and channel strides free). Threads over chunks of
-/// filter blocks. `workspace`: conv3d_kgs_workspace_size floats, 64-byte aligned.
+/// filter blocks. `workspace`: conv3d_kgs_workspace_size floats, 64-byte aligned. `prm`: cache
+/// budgets, loop order, work split (std::nullopt: the active tune table's, spk/tune/active.hpp).
 template <class Arch = default_arch>
 void conv3d_kgs(const format::kgs3d& w, ncdhw_view<const float> in, const float* bias,
                 ncdhw_view<float> out, const conv3d_params& p, bool relu, executor& ex,
-                float* workspace) {
-  detail::conv_kgs_impl<Arch, 3>(w, in, bias, out, p, activation::from_relu(relu), ex, workspace,
-                                 "conv3d_kgs");
+                float* workspace, const std::optional<tune::kgs_params>& prm = std::nullopt) {
+  detail::conv_kgs_tuned<Arch, 3>(w, in, bias, out, p, activation::from_relu(relu), ex, workspace,
+                                  "conv3d_kgs", prm);
 }
 
 /// Convenience overload that allocates the workspace.
 template <class Arch = default_arch>
 void conv3d_kgs(const format::kgs3d& w, ncdhw_view<const float> in, const float* bias,
                 ncdhw_view<float> out, const conv3d_params& p = {}, bool relu = false,
-                executor& ex = default_executor()) {
+                executor& ex = default_executor(),
+                const std::optional<tune::kgs_params>& prm = std::nullopt) {
   const conv3d_shape s =
       check_conv_activations<3>(in, w.filters(), w.kernel(), out, p, "conv3d_kgs");
   aligned_buffer<float> ws(conv3d_kgs_workspace_size<Arch>(w, s));
-  conv3d_kgs<Arch>(w, in, bias, out, p, relu, ex, ws.data());
+  conv3d_kgs<Arch>(w, in, bias, out, p, relu, ex, ws.data(), prm);
 }
 
 }  // namespace kernels::kgs

@@ -9,6 +9,7 @@
 #include "spk/format/punched.hpp"
 #include "spk/kernels/activation.hpp"
 #include "spk/kernels/kgs/conv.hpp"
+#include "spk/tune/params.hpp"
 
 SPK_BEGIN_NAMESPACE
 namespace kernels::punched {
@@ -25,20 +26,27 @@ index_t conv2d_punched_workspace_size(const format::punched& w, const conv2d_sha
 /// asymmetric padding and dilation; groups = 1. Output spatial dims dense (batch and channel
 /// strides free: writing into a concat's channel slice is fine). Threads over filter blocks.
 /// `workspace`: conv2d_punched_workspace_size floats, 64-byte aligned, not shared between
-/// concurrent calls.
+/// concurrent calls. `prm`: cache budgets, loop order and work split (std::nullopt: the active
+/// tune table's row of kernel conv2d_punched; linear_punched looks up the same kernel).
 template <class Arch = default_arch>
-void conv2d_punched(const format::punched& w, nchw_view<const float> in, const float* bias, nchw_view<float> out,
-                    const conv2d_params& p, const activation& act, executor& ex, float* workspace) {
-  kgs::detail::conv_kgs_impl<Arch, 2>(w, in, bias, out, p, act, ex, workspace, "conv2d_punched");
+void conv2d_punched(const format::punched& w, nchw_view<const float> in, const float* bias,
+                    nchw_view<float> out, const conv2d_params& p, const activation& act,
+                    executor& ex, float* workspace,
+                    const std::optional<tune::kgs_params>& prm = std::nullopt) {
+  kgs::detail::conv_kgs_tuned<Arch, 2>(w, in, bias, out, p, act, ex, workspace, "conv2d_punched",
+                                       prm);
 }
 
 /// Convenience overload that allocates the workspace.
 template <class Arch = default_arch>
-void conv2d_punched(const format::punched& w, nchw_view<const float> in, const float* bias, nchw_view<float> out,
-                    const conv2d_params& p = {}, const activation& act = {}, executor& ex = default_executor()) {
-  const conv2d_shape s = check_conv_activations<2>(in, w.filters(), w.kernel(), out, p, "conv2d_punched");
+void conv2d_punched(const format::punched& w, nchw_view<const float> in, const float* bias,
+                    nchw_view<float> out, const conv2d_params& p = {}, const activation& act = {},
+                    executor& ex = default_executor(),
+                    const std::optional<tune::kgs_params>& prm = std::nullopt) {
+  const conv2d_shape s =
+      check_conv_activations<2>(in, w.filters(), w.kernel(), out, p, "conv2d_punched");
   aligned_buffer<float> ws(conv2d_punched_workspace_size<Arch>(w, s));
-  conv2d_punched<Arch>(w, in, bias, out, p, act, ex, ws.data());
+  conv2d_punched<Arch>(w, in, bias, out, p, act, ex, ws.data(), prm);
 }
 
 namespace detail {
@@ -46,9 +54,11 @@ namespace detail {
 /// an M-long row of tokens, so tokens are the vector dimension.
 template <class T>
 nchw_view<T> as_token_row(const matrix_view<T>& m, const char* where, const char* arg) {
-  require(m.dim(1) == 1 || m.stride(1) == 1, where, arg, "column stride " + std::to_string(m.stride(1)),
-          "unit column stride (tokens contiguous)", errc::unsupported);
-  return nchw_view<T>(m.data(), {1, m.dim(0), 1, m.dim(1)}, {m.dim(0) * m.stride(0), m.stride(0), m.dim(1), 1});
+  require(m.dim(1) == 1 || m.stride(1) == 1, where, arg,
+          "column stride " + std::to_string(m.stride(1)), "unit column stride (tokens contiguous)",
+          errc::unsupported);
+  return nchw_view<T>(m.data(), {1, m.dim(0), 1, m.dim(1)},
+                      {m.dim(0) * m.stride(0), m.stride(0), m.dim(1), 1});
 }
 inline void check_linear(const format::punched& w, const char* where) {
   require(w.kernel()[0] == 1 && w.kernel()[1] == 1, where, "weights",
@@ -61,28 +71,33 @@ inline void check_linear(const format::punched& w, const char* where) {
 template <class Arch = default_arch>
 index_t linear_punched_workspace_size(const format::punched& w, index_t tokens) {
   return conv2d_punched_workspace_size<Arch>(
-      w, make_conv_shape<2>(1, w.channels(), {1, tokens}, w.filters(), {1, 1}, conv2d_params{}, "linear_punched"));
+      w, make_conv_shape<2>(1, w.channels(), {1, tokens}, w.filters(), {1, 1}, conv2d_params{},
+                            "linear_punched"));
 }
 
 /// FC layer on block-punched weights F x C (a 1x1 format): y^T = act(W x^T + bias), with
 /// x^T C x M and y^T F x M (feature-major, tokens contiguous: the layout that lets one input
 /// vector feed the block's bf filters). bias: F floats or nullptr.
 template <class Arch = default_arch>
-void linear_punched(const format::punched& w, matrix_view<const float> xt, const float* bias, matrix_view<float> yt,
-                    const activation& act, executor& ex, float* workspace) {
+void linear_punched(const format::punched& w, matrix_view<const float> xt, const float* bias,
+                    matrix_view<float> yt, const activation& act, executor& ex, float* workspace,
+                    const std::optional<tune::kgs_params>& prm = std::nullopt) {
   const char* where = "linear_punched";
   detail::check_linear(w, where);
-  conv2d_punched<Arch>(w, detail::as_token_row(xt, where, "xt"), bias, detail::as_token_row(yt, where, "yt"),
-                       conv2d_params{}, act, ex, workspace);
+  conv2d_punched<Arch>(w, detail::as_token_row(xt, where, "xt"), bias,
+                       detail::as_token_row(yt, where, "yt"), conv2d_params{}, act, ex, workspace,
+                       prm);
 }
 
 /// Convenience overload that allocates the workspace.
 template <class Arch = default_arch>
-void linear_punched(const format::punched& w, matrix_view<const float> xt, const float* bias, matrix_view<float> yt,
-                    const activation& act = {}, executor& ex = default_executor()) {
+void linear_punched(const format::punched& w, matrix_view<const float> xt, const float* bias,
+                    matrix_view<float> yt, const activation& act = {},
+                    executor& ex = default_executor(),
+                    const std::optional<tune::kgs_params>& prm = std::nullopt) {
   detail::check_linear(w, "linear_punched");
   aligned_buffer<float> ws(linear_punched_workspace_size<Arch>(w, xt.dim(1)));
-  linear_punched<Arch>(w, xt, bias, yt, act, ex, ws.data());
+  linear_punched<Arch>(w, xt, bias, yt, act, ex, ws.data(), prm);
 }
 
 }  // namespace kernels::punched

@@ -13,8 +13,9 @@ namespace kernels::punched {
 
 /// out = act(conv2d(in, w) + bias); any stride, padding and dilation, groups = 1, any output
 /// strides.
-inline void conv2d_punched_reference(const format::punched& w, nchw_view<const float> in, const float* bias,
-                                     nchw_view<float> out, const conv2d_params& p = {}, const activation& act = {}) {
+inline void conv2d_punched_reference(const format::punched& w, nchw_view<const float> in,
+                                     const float* bias, nchw_view<float> out,
+                                     const conv2d_params& p = {}, const activation& act = {}) {
   kgs::detail::conv_kgs_reference_loops<2>(w, in, bias, out, p, act, "conv2d_punched_reference");
 }
 

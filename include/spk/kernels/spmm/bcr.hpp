@@ -46,12 +46,43 @@ void bcr_strip(const format::bcr& w, index_t s, const Panel& panel, const matrix
 }
 
 template <class Arch>
-index_t bcr_parts(const format::bcr& w, int threads) {
-  return work_items(w.strips(), threads);
+index_t bcr_parts(const format::bcr& w, int threads, int per_thread = 0) {
+  return work_items(w.strips(), threads, per_thread);
 }
 /// Cost prefix: values stored before strip s plus 16 per strip (its epilogue and stores).
 inline auto bcr_prefix(const format::bcr& w) {
   return [&w](index_t s) { return w.seg_val()[w.strip_seg()[s]] + 16 * s; };
+}
+/// spmm_bcr with MR-token register tiles (MR <= spmm_tile::mr); the workspace layout is the
+/// full-MR one spmm_bcr_workspace_size describes (packed tokens first, then the strip accs).
+template <class Arch, index_t MR>
+void spmm_bcr_run(const format::bcr& w, const matrix_view<const float>& x,
+                  const matrix_view<float>& y, const epilogue& e, executor& ex, float* ws,
+                  int per_thread) {
+  constexpr index_t P = format::panel_rows;
+  const index_t m = x.dim(0), k = w.cols();
+  float* xp = ws;
+  float* accs = ws + round_up(round_up(m, spmm_tile<Arch>::mr) * k, 16);
+  pack_tokens<MR>(x, xp, ex);
+  const index_t parts = bcr_parts<Arch>(w, ex.concurrency(), per_thread),
+                tpanels = (m + MR - 1) / MR;
+  const index_t hpad = round_up(w.bh(), P);
+  const auto prefix = bcr_prefix(w);
+  ex.parallel_for(parts, [&](index_t part) {
+    const index_t s0 = split_point(w.strips(), parts, part, prefix);
+    const index_t s1 = split_point(w.strips(), parts, part + 1, prefix);
+    float* acc = accs + part * MR * hpad;
+    for (index_t s = s0; s < s1; ++s)
+      for (index_t tp = 0; tp < tpanels; ++tp) {
+        const float* xpan = xp + tp * MR * k;
+        auto panel = [&](index_t g, index_t p, float* tile) {
+          const index_t b = w.seg_col()[g + 1] - w.seg_col()[g];
+          spmm_panel_ukernel<Arch, MR>(b, w.col_idx() + w.seg_col()[g], 1,
+                                       w.values() + w.seg_val()[g] + p * b * P, xpan, tile);
+        };
+        bcr_strip<Arch, MR>(w, s, panel, y, tp * MR, std::min(MR, m - tp * MR), e, acc);
+      }
+  });
 }
 }  // namespace detail
 
@@ -68,44 +99,31 @@ index_t spmm_bcr_workspace_size(const format::bcr& w, index_t m, int threads) {
 
 /// Y = epilogue(X W^T). X: M x K (any strides), Y: M x N (unit column stride is the fast path),
 /// W: N x K BCR. Every element of Y is written (Y is never read, except as e.residual).
-/// `ws` holds spmm_bcr_workspace_size(w, M, ex.concurrency()) floats.
+/// `ws` holds spmm_bcr_workspace_size(w, M, ex.concurrency()) floats. `prm`: work split and
+/// token tile (std::nullopt: the active tune table's, spk/tune/active.hpp).
 template <class Arch = default_arch>
 void spmm_bcr(const format::bcr& w, matrix_view<const float> x, matrix_view<float> y,
-              const epilogue& e, executor& ex, float* ws) {
+              const epilogue& e, executor& ex, float* ws,
+              const std::optional<tune::spmm_params>& prm = std::nullopt) {
   detail::check_spmm(w.rows(), w.cols(), x, y, e, "spmm_bcr");
-  const index_t m = x.dim(0), k = w.cols();
+  const index_t m = x.dim(0);
   if (m == 0 || w.rows() == 0) return;
   require(ws != nullptr, "spmm_bcr", "ws", "nullptr", "spmm_bcr_workspace_size floats");
-  constexpr index_t MR = spmm_tile<Arch>::mr, P = format::panel_rows;
-  float* xp = ws;
-  float* accs = ws + detail::round_up(detail::round_up(m, MR) * k, 16);
-  detail::pack_tokens<MR>(x, xp, ex);
-  const index_t parts = detail::bcr_parts<Arch>(w, ex.concurrency()), tpanels = (m + MR - 1) / MR;
-  const index_t hpad = detail::round_up(w.bh(), P);
-  const auto prefix = detail::bcr_prefix(w);
-  ex.parallel_for(parts, [&](index_t part) {
-    const index_t s0 = detail::split_point(w.strips(), parts, part, prefix);
-    const index_t s1 = detail::split_point(w.strips(), parts, part + 1, prefix);
-    float* acc = accs + part * MR * hpad;
-    for (index_t s = s0; s < s1; ++s)
-      for (index_t tp = 0; tp < tpanels; ++tp) {
-        const float* xpan = xp + tp * MR * k;
-        auto panel = [&](index_t g, index_t p, float* tile) {
-          const index_t b = w.seg_col()[g + 1] - w.seg_col()[g];
-          spmm_panel_ukernel<Arch, MR>(b, w.col_idx() + w.seg_col()[g], 1,
-                                       w.values() + w.seg_val()[g] + p * b * P, xpan, tile);
-        };
-        detail::bcr_strip<Arch, MR>(w, s, panel, y, tp * MR, std::min(MR, m - tp * MR), e, acc);
-      }
-  });
+  const tune::spmm_params tp = detail::resolve_params<Arch>(prm, "spmm_bcr", m, w.rows(), w.cols(),
+                                                            [&] { return w.density(); });
+  constexpr index_t MR = spmm_tile<Arch>::mr;
+  if (tp.half_tile == 1 && MR >= 2)
+    return detail::spmm_bcr_run<Arch, MR / 2>(w, x, y, e, ex, ws, tp.items_per_thread);
+  detail::spmm_bcr_run<Arch, MR>(w, x, y, e, ex, ws, tp.items_per_thread);
 }
 
 /// Convenience overload: allocates the workspace (not for hot loops).
 template <class Arch = default_arch>
 void spmm_bcr(const format::bcr& w, matrix_view<const float> x, matrix_view<float> y,
-              const epilogue& e = {}, executor& ex = default_executor()) {
+              const epilogue& e = {}, executor& ex = default_executor(),
+              const std::optional<tune::spmm_params>& prm = std::nullopt) {
   aligned_buffer<float> ws(spmm_bcr_workspace_size<Arch>(w, x.dim(0), ex.concurrency()));
-  spmm_bcr<Arch>(w, x, y, e, ex, ws.data());
+  spmm_bcr<Arch>(w, x, y, e, ex, ws.data(), prm);
 }
 
 /// Floats of workspace spmv_bcr needs.
@@ -119,14 +137,16 @@ index_t spmv_bcr_workspace_size(const format::bcr& w, int threads) {
 /// streams the values (64 bytes per kept column per panel) and 4-byte column indices once.
 template <class Arch = default_arch>
 void spmv_bcr(const format::bcr& w, const float* x, float* y, const epilogue& e, executor& ex,
-              float* ws) {
+              float* ws, const std::optional<tune::spmm_params>& prm = std::nullopt) {
   require(x != nullptr || w.cols() == 0, "spmv_bcr", "x", "nullptr", "K floats");
   require(y != nullptr || w.rows() == 0, "spmv_bcr", "y", "nullptr", "N floats");
   if (w.rows() == 0) return;
   require(ws != nullptr, "spmv_bcr", "ws", "nullptr", "spmv_bcr_workspace_size floats");
   constexpr index_t P = format::panel_rows;
   const auto yv = make_matrix<float>(y, 1, w.rows());
-  const index_t parts = detail::bcr_parts<Arch>(w, ex.concurrency()),
+  const tune::spmm_params tp = detail::resolve_params<Arch>(prm, "spmv_bcr", 1, w.rows(), w.cols(),
+                                                            [&] { return w.density(); });
+  const index_t parts = detail::bcr_parts<Arch>(w, ex.concurrency(), tp.items_per_thread),
                 hpad = detail::round_up(w.bh(), P);
   const auto prefix = detail::bcr_prefix(w);
   ex.parallel_for(parts, [&](index_t part) {
@@ -144,9 +164,10 @@ void spmv_bcr(const format::bcr& w, const float* x, float* y, const epilogue& e,
 
 template <class Arch = default_arch>
 void spmv_bcr(const format::bcr& w, const float* x, float* y, const epilogue& e = {},
-              executor& ex = default_executor()) {
+              executor& ex = default_executor(),
+              const std::optional<tune::spmm_params>& prm = std::nullopt) {
   aligned_buffer<float> ws(spmv_bcr_workspace_size<Arch>(w, ex.concurrency()));
-  spmv_bcr<Arch>(w, x, y, e, ex, ws.data());
+  spmv_bcr<Arch>(w, x, y, e, ex, ws.data(), prm);
 }
 
 }  // namespace kernels::spmm

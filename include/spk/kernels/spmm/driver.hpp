@@ -4,11 +4,14 @@
 #pragma once
 
 #include <algorithm>
+#include <optional>
 
 #include "spk/core/executor.hpp"
 #include "spk/kernels/dense/gemm.hpp"
 #include "spk/kernels/spmm/epilogue.hpp"
 #include "spk/kernels/spmm/ukernel.hpp"
+#include "spk/tune/active.hpp"
+#include "spk/tune/classes.hpp"
 
 SPK_BEGIN_NAMESPACE
 namespace kernels::spmm::detail {
@@ -16,9 +19,21 @@ namespace kernels::spmm::detail {
 inline index_t round_up(index_t x, index_t m) { return (x + m - 1) / m * m; }
 
 /// Work items for n strips on `threads`: one when serial (no split overhead), else up to four
-/// per thread so the dynamic schedule can even out what the cost split misses.
-inline index_t work_items(index_t n, int threads) {
-  return threads <= 1 ? std::min<index_t>(n, 1) : std::min<index_t>(n, 4 * index_t(threads));
+/// per thread so the dynamic schedule can even out what the cost split misses. `per_thread`
+/// (the tune table's items_per_thread, 1..4; 0 = 4) never exceeds the 4 workspaces are sized for.
+inline index_t work_items(index_t n, int threads, int per_thread = 0) {
+  const index_t k = per_thread > 0 ? std::min(per_thread, 4) : 4;
+  return threads <= 1 ? std::min<index_t>(n, 1) : std::min<index_t>(n, k * index_t(threads));
+}
+
+/// The call's params: `prm`, or the active tune table's row of `kernel` for M tokens against
+/// an N x K matrix of density `density_of()`.
+template <class Arch, class DensityFn>
+tune::spmm_params resolve_params(const std::optional<tune::spmm_params>& prm, const char* kernel,
+                                 index_t m, index_t n, index_t k, const DensityFn& density_of) {
+  return tune::params_for<tune::spmm_params>(
+      prm ? &*prm : nullptr, tune::cpu_device<Arch>(), kernel,
+      [&] { return tune::matmul_class(m, n, k); }, density_of);
 }
 
 /// First strip of item p of `parts` over strips [0, n), splitting the cost prefix(s) (monotone,
