@@ -127,7 +127,9 @@ inline options parse(int argc, char** argv) {
       o.backend = value();
       if (o.backend != "cpu" && o.backend != "opencl")
         throw usage_error("--backend expects cpu or opencl, got '" + o.backend + "'");
-    } else if (flag == "--json")
+    } else if (flag == "--tune-table")
+      o.tune_table = value();
+    else if (flag == "--json")
       o.json = value();
     else if (flag == "--plot")
       o.plot = value();
