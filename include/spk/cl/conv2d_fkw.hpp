@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@
 #include "spk/core/conv_shape.hpp"
 #include "spk/format/fkw.hpp"
 #include "spk/kernels/activation.hpp"
+#include "spk/tune/cl_device.hpp"
+#include "spk/tune/classes.hpp"
 
 SPK_BEGIN_NAMESPACE
 namespace cl {
@@ -31,6 +34,9 @@ namespace cl {
 /// Measured on PoCL (2 threads, VGG-16 / ResNet-50 3x3 at density 1/8): 16 x 4 fastest on
 /// planes >= 14 wide (up to 2x over 16 x 1), 8 x 4 on 7x7 (2.3x over 16 x 4); 1 (PoCL's
 /// implicit work-item vectorisation instead of explicit vectors) is ~10x slower.
+/// Every conv2d_fkw overload takes std::optional<conv2d_fkw_tiles>: explicit tiles are used as
+/// given; std::nullopt (the default) looks the layer up in the active tune table (kernel
+/// cl_conv2d_fkw, device tune::cl_ids_of(ctx.device())), falling back to conv2d_fkw_tiles{}.
 struct conv2d_fkw_tiles {
   int vec_width = 0;    ///< 1, 2, 4, 8, 16 (float vector over columns); 0: chosen from OW
   int rows = 0;         ///< 1..4 output rows per work-item (row-level LRE); 0: default (4)
@@ -254,12 +260,31 @@ struct fkw_events {
   ::cl::Event pack, conv;
 };
 
+/// The tiles a call runs with: `given` when set, else the active tune table's row for this
+/// device and layer (kernel cl_conv2d_fkw, shape tune::fkw_class, density class of the kept
+/// pattern weights), its zero fields keeping conv2d_fkw_tiles' defaults.
+inline conv2d_fkw_tiles resolve_fkw_tiles(const context& ctx, const device_fkw& w,
+                                          const conv2d_shape& s,
+                                          const std::optional<conv2d_fkw_tiles>& given) {
+  if (given) return *given;
+  const double dense = double(w.filters() * w.channels() * w.kh() * w.kw());
+  const double kept = double(w.kernels()) * double(w.library().nnz());
+  const tune::cl_fkw_params f = tune::cl_params_for<tune::cl_fkw_params>(
+      tune::cl_ids_of(ctx.device()), "cl_conv2d_fkw", [&] { return tune::fkw_class(s); },
+      tune::density_class(dense > 0 ? kept / dense : 1.0));
+  conv2d_fkw_tiles t;
+  if (f.vec_width) t.vec_width = f.vec_width;
+  if (f.rows) t.rows = f.rows;
+  if (f.local_size) t.local_size = f.local_size;
+  return t;
+}
+
 inline fkw_events enqueue_conv2d_fkw(const context& ctx, const device_fkw& w,
                                      const ::cl::Buffer& input,
                                      const std::array<index_t, 4>& in_dims,
                                      const ::cl::Buffer* bias, const ::cl::Buffer& output,
                                      const conv2d_params& p, const kernels::activation& act,
-                                     const conv2d_fkw_tiles& t) {
+                                     const std::optional<conv2d_fkw_tiles>& tiles) {
   const char* where = "spk::cl::conv2d_fkw";
   require(ctx.get()() == w.context_handle(), where, "weights", "a device_fkw of another context",
           "weights uploaded to ctx");
@@ -267,6 +292,7 @@ inline fkw_events enqueue_conv2d_fkw(const context& ctx, const device_fkw& w,
   const auto od = conv2d_fkw_output_dims(w, in_dims, p);
   const conv2d_shape s = make_conv_shape<2>(in_dims[0], in_dims[1], {in_dims[2], in_dims[3]},
                                             w.filters(), {w.kh(), w.kw()}, p, where);
+  const conv2d_fkw_tiles t = resolve_fkw_tiles(ctx, w, s, tiles);
   const fkw_plan pl = make_fkw_plan(s, t, where);
   require_elements<float>(input, std::size_t(in_dims[0] * in_dims[1] * in_dims[2] * in_dims[3]),
                           where, "input");
@@ -333,7 +359,7 @@ inline ::cl::Event conv2d_fkw(const context& ctx, const device_fkw& w, const ::c
                               const std::array<index_t, 4>& in_dims, const ::cl::Buffer* bias,
                               const ::cl::Buffer& output, const conv2d_params& p = {},
                               const kernels::activation& act = {},
-                              const conv2d_fkw_tiles& tiles = {}) {
+                              std::optional<conv2d_fkw_tiles> tiles = std::nullopt) {
   return detail::enqueue_conv2d_fkw(ctx, w, input, in_dims, bias, output, p, act, tiles).conv;
 }
 
@@ -341,7 +367,8 @@ inline ::cl::Event conv2d_fkw(const context& ctx, const device_fkw& w, const ::c
 /// and bias, runs, downloads into out (any strides). Blocking.
 inline void conv2d_fkw(const context& ctx, nchw_view<const float> in, const device_fkw& w,
                        const float* bias, nchw_view<float> out, const conv2d_params& p = {},
-                       const kernels::activation& act = {}, const conv2d_fkw_tiles& tiles = {}) {
+                       const kernels::activation& act = {},
+                       std::optional<conv2d_fkw_tiles> tiles = std::nullopt) {
   const char* where = "spk::cl::conv2d_fkw";
   const auto od = conv2d_fkw_output_dims(w, in.dims(), p);
   require_dims(out, od, where, "output");
@@ -366,7 +393,8 @@ inline void conv2d_fkw(const context& ctx, nchw_view<const float> in, const devi
 /// As above, uploading the FKW layer first (use device_fkw to upload once for many calls).
 inline void conv2d_fkw(const context& ctx, nchw_view<const float> in, const format::fkw& w,
                        const float* bias, nchw_view<float> out, const conv2d_params& p = {},
-                       const kernels::activation& act = {}, const conv2d_fkw_tiles& tiles = {}) {
+                       const kernels::activation& act = {},
+                       std::optional<conv2d_fkw_tiles> tiles = std::nullopt) {
   conv2d_fkw(ctx, in, device_fkw(ctx, w), bias, out, p, act, tiles);
 }
 

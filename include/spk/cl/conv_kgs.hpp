@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@
 #include "spk/format/kgs.hpp"
 #include "spk/format/punched.hpp"
 #include "spk/kernels/activation.hpp"
+#include "spk/tune/cl_device.hpp"
+#include "spk/tune/classes.hpp"
 
 SPK_BEGIN_NAMESPACE
 namespace cl {
@@ -223,18 +226,44 @@ kgs_plan make_kgs_plan(const conv_shape<S>& s, const device_kgs<S>& w,
   return pl;
 }
 
+/// The tile a call runs with: `given` when set, else the active tune table's row for this
+/// device and layer (kernel cl_conv2d_punched / cl_conv3d_kgs, shape tune::kgs_class, density
+/// class of the kept weights), its zero fields keeping conv_kgs_cl_params' defaults.
+template <int S>
+conv_kgs_cl_params resolve_kgs_params(const context& ctx, const device_kgs<S>& w,
+                                      const conv_shape<S>& s,
+                                      const std::optional<conv_kgs_cl_params>& given) {
+  if (given) return *given;
+  index_t kvol = 1;
+  for (int d = 0; d < S; ++d) kvol *= w.kernel()[d];
+  const double dense = double(w.filters() * w.channels() * kvol);
+  const tune::cl_kgs_params t = tune::cl_params_for<tune::cl_kgs_params>(
+      tune::cl_ids_of(ctx.device()), S == 2 ? "cl_conv2d_punched" : "cl_conv3d_kgs",
+      [&] { return tune::kgs_class<S>(s); },
+      tune::density_class(dense > 0 ? double(w.kept_weights()) / dense : 1.0));
+  conv_kgs_cl_params p;
+  if (t.vw) p.vw = t.vw;
+  if (t.nv) p.nv = t.nv;
+  if (t.tiles_per_item) p.tiles_per_item = t.tiles_per_item;
+  if (t.local0) p.local0 = t.local0;
+  return p;
+}
+
 template <int S>
 ::cl::Event conv_kgs_enqueue(const context& ctx, const device_kgs<S>& w, const ::cl::Buffer& in,
                              index_t batch, index_t channels, const std::array<index_t, S>& in_dims,
                              const ::cl::Buffer* bias, const ::cl::Buffer& out,
                              const conv_params<S>& p, const kernels::activation& act,
-                             const conv_kgs_cl_params& tp, const char* where) {
+                             const std::optional<conv_kgs_cl_params>& tile, const char* where) {
   require(w.ctx().get()() == ctx.get()(), where, "ctx", "another context",
           "the context the weights were uploaded to");
   require(channels == w.channels(), where, "C", channels,
           "the weights' channels (" + std::to_string(w.channels()) + ")", errc::shape_mismatch);
   require(p.groups == 1, where, "groups", p.groups, "1", errc::unsupported);
   kernels::check_activation(act, where);
+  const conv_kgs_cl_params tp = resolve_kgs_params<S>(
+      ctx, w, make_conv_shape<S>(batch, channels, in_dims, w.filters(), w.kernel(), p, where),
+      tile);
   require(tp.vw == 1 || tp.vw == 4 || tp.vw == 8 || tp.vw == 16, where, "params.vw", tp.vw,
           "1, 4, 8 or 16");
   require(tp.nv >= 0 && tp.nv <= 8, where, "params.nv", tp.nv, "in [0, 8] (0 = automatic)");
@@ -287,7 +316,7 @@ template <int S>
 void conv_kgs_host(const context& ctx, const device_kgs<S>& w,
                    const tensor_view<const float, S + 2>& in, const float* bias,
                    const tensor_view<float, S + 2>& out, const conv_params<S>& p,
-                   const kernels::activation& act, const conv_kgs_cl_params& tp,
+                   const kernels::activation& act, const std::optional<conv_kgs_cl_params>& tp,
                    const char* where) {
   const conv_shape<S> s = check_conv_activations<S>(in, w.filters(), w.kernel(), out, p, where);
   std::array<index_t, S> in_dims{};
@@ -326,6 +355,10 @@ void conv_kgs_host(const context& ctx, const device_kgs<S>& w,
 
 }  // namespace detail
 
+/// Tile params (`tile`, every overload below): an explicit conv_kgs_cl_params is used as given;
+/// std::nullopt (the default) looks the layer up in the active tune table (spk/tune/active.hpp;
+/// kernels cl_conv2d_punched / cl_conv3d_kgs, device tune::cl_ids_of(ctx.device())) and falls
+/// back to conv_kgs_cl_params{} without a row.
 /// Enqueues out = act(conv2d(in, w) + bias) on ctx.queue() and returns the conv kernel's event.
 /// in: N x C x in_hw[0] x in_hw[1] floats, NCHW contiguous; bias: F floats or nullptr; out:
 /// conv_kgs_output_dims floats, NCHW contiguous. Any stride, padding and dilation; groups = 1.
@@ -336,7 +369,7 @@ inline ::cl::Event conv2d_punched(const context& ctx, const device_punched& w,
                                   const std::array<index_t, 2>& in_hw, const ::cl::Buffer* bias,
                                   const ::cl::Buffer& out, const conv2d_params& p = {},
                                   const kernels::activation& act = {},
-                                  const conv_kgs_cl_params& tile = {}) {
+                                  std::optional<conv_kgs_cl_params> tile = std::nullopt) {
   return detail::conv_kgs_enqueue<2>(ctx, w, in, batch, channels, in_hw, bias, out, p, act, tile,
                                      "spk::cl::conv2d_punched");
 }
@@ -346,7 +379,7 @@ inline ::cl::Event conv3d_kgs(const context& ctx, const device_kgs3d& w, const :
                               index_t batch, index_t channels, const std::array<index_t, 3>& in_dhw,
                               const ::cl::Buffer* bias, const ::cl::Buffer& out,
                               const conv3d_params& p = {}, const kernels::activation& act = {},
-                              const conv_kgs_cl_params& tile = {}) {
+                              std::optional<conv_kgs_cl_params> tile = std::nullopt) {
   return detail::conv_kgs_enqueue<3>(ctx, w, in, batch, channels, in_dhw, bias, out, p, act, tile,
                                      "spk::cl::conv3d_kgs");
 }
@@ -370,7 +403,7 @@ inline std::array<index_t, 5> conv3d_kgs_output_dims(const device_kgs3d& w, inde
 inline void conv2d_punched(const context& ctx, const device_punched& w, nchw_view<const float> in,
                            const float* bias, nchw_view<float> out, const conv2d_params& p = {},
                            const kernels::activation& act = {},
-                           const conv_kgs_cl_params& tile = {}) {
+                           std::optional<conv_kgs_cl_params> tile = std::nullopt) {
   detail::conv_kgs_host<2>(ctx, w, in, bias, out, p, act, tile, "spk::cl::conv2d_punched");
 }
 
@@ -378,21 +411,23 @@ inline void conv2d_punched(const context& ctx, const device_punched& w, nchw_vie
 inline void conv2d_punched(const context& ctx, const format::punched& w, nchw_view<const float> in,
                            const float* bias, nchw_view<float> out, const conv2d_params& p = {},
                            const kernels::activation& act = {},
-                           const conv_kgs_cl_params& tile = {}) {
+                           std::optional<conv_kgs_cl_params> tile = std::nullopt) {
   conv2d_punched(ctx, device_punched(ctx, w), in, bias, out, p, act, tile);
 }
 
 /// Host-memory conv3d_kgs (the views of kernels::kgs::conv3d_kgs_reference; any activation).
 inline void conv3d_kgs(const context& ctx, const device_kgs3d& w, ncdhw_view<const float> in,
                        const float* bias, ncdhw_view<float> out, const conv3d_params& p = {},
-                       const kernels::activation& act = {}, const conv_kgs_cl_params& tile = {}) {
+                       const kernels::activation& act = {},
+                       std::optional<conv_kgs_cl_params> tile = std::nullopt) {
   detail::conv_kgs_host<3>(ctx, w, in, bias, out, p, act, tile, "spk::cl::conv3d_kgs");
 }
 
 /// As above, uploading the format first.
 inline void conv3d_kgs(const context& ctx, const format::kgs3d& w, ncdhw_view<const float> in,
                        const float* bias, ncdhw_view<float> out, const conv3d_params& p = {},
-                       const kernels::activation& act = {}, const conv_kgs_cl_params& tile = {}) {
+                       const kernels::activation& act = {},
+                       std::optional<conv_kgs_cl_params> tile = std::nullopt) {
   conv3d_kgs(ctx, device_kgs3d(ctx, w), in, bias, out, p, act, tile);
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@
 #include "spk/format/bcr.hpp"
 #include "spk/format/bsr.hpp"
 #include "spk/kernels/spmm/epilogue.hpp"
+#include "spk/tune/cl_device.hpp"
+#include "spk/tune/classes.hpp"
 
 SPK_BEGIN_NAMESPACE
 namespace cl {
@@ -34,6 +37,23 @@ struct spmm_block_params {
   /// BCR SpMV only: one work-group of spmv_group_size items per strip, splitting the kept
   /// columns and reducing in local memory (the GPU-shaped variant), instead of one item per strip.
   bool spmv_group_reduce = false;
+};
+
+/// Every SpMM / SpMV entry point takes std::optional<spmm_block_params>: explicit params are
+/// used as given; std::nullopt (the default) looks the call up in the active tune table
+/// (kernels cl_spmm_bcr / cl_spmm_bsr / cl_spmv_bcr / cl_spmv_bsr, shape tune::matmul_class(n,
+/// M, K), any density; generic tune::cl_params: wg0 = group_strips, vector_width, local_mem 2 =
+/// spmv_group_reduce), falling back to spmm_block_params{}.
+/// Default-constructed (or {}): look up; a spmm_block_params or a braced {vector_width,
+/// group_strips, spmv_group_reduce} list: explicit.
+struct spmm_params_opt {
+  std::optional<spmm_block_params> value;
+  spmm_params_opt() = default;
+  spmm_params_opt(std::nullopt_t) {}
+  spmm_params_opt(const spmm_block_params& p) : value(p) {}  // NOLINT: implicit by design
+  spmm_params_opt(int vector_width, int group_strips = spmm_block_params{}.group_strips,
+                  bool spmv_group_reduce = false)
+      : value(spmm_block_params{vector_width, group_strips, spmv_group_reduce}) {}
 };
 
 /// Work-group size of the group-per-strip BCR SpMV (SPMV_WG in kernels_cl/spmm_block.cl).
@@ -202,6 +222,21 @@ inline void launch_dims(std::size_t n, std::size_t strips, const spmm_block_para
   }
 }
 
+/// The params a call runs with (see spmm_params_opt).
+inline spmm_block_params resolve_spmm_params(const context& ctx, const char* kernel, std::size_t n,
+                                             index_t rows, index_t cols,
+                                             const spmm_params_opt& given) {
+  if (given.value) return *given.value;
+  const tune::cl_params t = tune::cl_params_for<tune::cl_params>(
+      tune::cl_ids_of(ctx.device()), kernel,
+      [&] { return tune::matmul_class(index_t(n), rows, cols); }, tune::any_density);
+  spmm_block_params p;
+  if (t.vector_width) p.vector_width = t.vector_width;
+  if (t.wg0) p.group_strips = t.wg0;
+  if (t.local_mem) p.spmv_group_reduce = t.local_mem == 2;
+  return p;
+}
+
 inline ::cl::Event enqueue(const context& ctx, const ::cl::Kernel& kernel,
                            const ::cl::NDRange& global, const ::cl::NDRange& local) {
   ::cl::Event ev;
@@ -211,9 +246,11 @@ inline ::cl::Event enqueue(const context& ctx, const ::cl::Kernel& kernel,
 
 inline ::cl::Event run_bcr(const context& ctx, const device_bcr& w, const ::cl::Buffer& x,
                            std::size_t n, const ::cl::Buffer* bias, const ::cl::Buffer& y,
-                           kernels::spmm::activation act, const spmm_block_params& prm, bool spmv) {
+                           kernels::spmm::activation act, const spmm_params_opt& given, bool spmv) {
   const char* where = spmv ? "spk::cl::spmv_bcr" : "spk::cl::spmm_bcr";
   check_spmm_buffers(ctx, w, x, n, bias, y, act, where);
+  const spmm_block_params prm =
+      resolve_spmm_params(ctx, spmv ? "cl_spmv_bcr" : "cl_spmm_bcr", n, w.rows(), w.cols(), given);
   define_list defs = spmm_defines(n, bias, act, prm, spmv, where);
   if (n == 0 || w.rows() == 0) return ::cl::Event();
   defs.push_back({"BH", std::to_string(w.bh())});
@@ -241,9 +278,11 @@ inline ::cl::Event run_bcr(const context& ctx, const device_bcr& w, const ::cl::
 
 inline ::cl::Event run_bsr(const context& ctx, const device_bsr& w, const ::cl::Buffer& x,
                            std::size_t n, const ::cl::Buffer* bias, const ::cl::Buffer& y,
-                           kernels::spmm::activation act, const spmm_block_params& prm, bool spmv) {
+                           kernels::spmm::activation act, const spmm_params_opt& given, bool spmv) {
   const char* where = spmv ? "spk::cl::spmv_bsr" : "spk::cl::spmm_bsr";
   check_spmm_buffers(ctx, w, x, n, bias, y, act, where);
+  const spmm_block_params prm =
+      resolve_spmm_params(ctx, spmv ? "cl_spmv_bsr" : "cl_spmm_bsr", n, w.rows(), w.cols(), given);
   define_list defs = spmm_defines(n, bias, act, prm, spmv, where);
   if (n == 0 || w.rows() == 0) return ::cl::Event();
   defs.push_back({"BSR_R", std::to_string(w.r())});
@@ -278,14 +317,14 @@ inline ::cl::Event run_bsr(const context& ctx, const device_bsr& w, const ::cl::
 inline ::cl::Event spmm_bcr(const context& ctx, const device_bcr& w, const ::cl::Buffer& x,
                             std::size_t n, const ::cl::Buffer* bias, const ::cl::Buffer& y,
                             kernels::spmm::activation act = kernels::spmm::activation::none,
-                            const spmm_block_params& params = {}) {
+                            spmm_params_opt params = std::nullopt) {
   return detail::run_bcr(ctx, w, x, n, bias, y, act, params, false);
 }
 /// spmm_bcr for a BSR matrix (n, r, c, act and bias compiled in).
 inline ::cl::Event spmm_bsr(const context& ctx, const device_bsr& w, const ::cl::Buffer& x,
                             std::size_t n, const ::cl::Buffer* bias, const ::cl::Buffer& y,
                             kernels::spmm::activation act = kernels::spmm::activation::none,
-                            const spmm_block_params& params = {}) {
+                            spmm_params_opt params = std::nullopt) {
   return detail::run_bsr(ctx, w, x, n, bias, y, act, params, false);
 }
 /// y (M) = act(W x + bias), x K floats: one work-item per strip (BCR) or per 16-row panel of a
@@ -294,13 +333,13 @@ inline ::cl::Event spmm_bsr(const context& ctx, const device_bsr& w, const ::cl:
 inline ::cl::Event spmv_bcr(const context& ctx, const device_bcr& w, const ::cl::Buffer& x,
                             const ::cl::Buffer* bias, const ::cl::Buffer& y,
                             kernels::spmm::activation act = kernels::spmm::activation::none,
-                            const spmm_block_params& params = {}) {
+                            spmm_params_opt params = std::nullopt) {
   return detail::run_bcr(ctx, w, x, 1, bias, y, act, params, true);
 }
 inline ::cl::Event spmv_bsr(const context& ctx, const device_bsr& w, const ::cl::Buffer& x,
                             const ::cl::Buffer* bias, const ::cl::Buffer& y,
                             kernels::spmm::activation act = kernels::spmm::activation::none,
-                            const spmm_block_params& params = {}) {
+                            spmm_params_opt params = std::nullopt) {
   return detail::run_bsr(ctx, w, x, 1, bias, y, act, params, true);
 }
 
@@ -330,7 +369,7 @@ void spmm_host(const context& ctx, const W& w, matrix_view<const float> x, const
 inline void spmm_bcr(const context& ctx, const device_bcr& w, matrix_view<const float> x,
                      const float* bias, matrix_view<float> y,
                      kernels::spmm::activation act = kernels::spmm::activation::none,
-                     const spmm_block_params& params = {}) {
+                     spmm_params_opt params = std::nullopt) {
   detail::spmm_host(
       ctx, w, x, bias, y,
       [&](const ::cl::Buffer& dx, std::size_t n, const ::cl::Buffer* db, const ::cl::Buffer& dy) {
@@ -341,7 +380,7 @@ inline void spmm_bcr(const context& ctx, const device_bcr& w, matrix_view<const 
 inline void spmm_bsr(const context& ctx, const device_bsr& w, matrix_view<const float> x,
                      const float* bias, matrix_view<float> y,
                      kernels::spmm::activation act = kernels::spmm::activation::none,
-                     const spmm_block_params& params = {}) {
+                     spmm_params_opt params = std::nullopt) {
   detail::spmm_host(
       ctx, w, x, bias, y,
       [&](const ::cl::Buffer& dx, std::size_t n, const ::cl::Buffer* db, const ::cl::Buffer& dy) {
@@ -352,7 +391,7 @@ inline void spmm_bsr(const context& ctx, const device_bsr& w, matrix_view<const 
 /// Host-memory SpMV (blocking): x K floats, y M floats, bias M floats or nullptr.
 inline void spmv_bcr(const context& ctx, const device_bcr& w, const float* x, const float* bias,
                      float* y, kernels::spmm::activation act = kernels::spmm::activation::none,
-                     const spmm_block_params& params = {}) {
+                     spmm_params_opt params = std::nullopt) {
   require(x != nullptr || w.cols() == 0, "spk::cl::spmv_bcr", "x", "nullptr", "K floats");
   require(y != nullptr || w.rows() == 0, "spk::cl::spmv_bcr", "y", "nullptr", "M floats");
   detail::spmm_host(
@@ -364,7 +403,7 @@ inline void spmv_bcr(const context& ctx, const device_bcr& w, const float* x, co
 }
 inline void spmv_bsr(const context& ctx, const device_bsr& w, const float* x, const float* bias,
                      float* y, kernels::spmm::activation act = kernels::spmm::activation::none,
-                     const spmm_block_params& params = {}) {
+                     spmm_params_opt params = std::nullopt) {
   require(x != nullptr || w.cols() == 0, "spk::cl::spmv_bsr", "x", "nullptr", "K floats");
   require(y != nullptr || w.rows() == 0, "spk::cl::spmv_bsr", "y", "nullptr", "M floats");
   detail::spmm_host(

@@ -57,15 +57,29 @@ struct crossover_params {
   int dense_above_pm = 0;
 };
 
-/// OpenCL kernels (defined for the OpenCL kernel set; spk-tune does not tune them yet).
+/// Generic OpenCL launch params (cl_spmm_* / cl_spmv_* / cl_gemm_dense rows).
 /// wg0 x wg1: work-group size (0: the kernel's default); work_per_item: outputs per work-item
 /// along dim 0; vector_width: 1/2/4/8/16 (explicit floatN), 0 default; local_mem: 0 default,
-/// 1 off, 2 on (stage the input tile in __local).
+/// 1 off, 2 on (stage in / reduce through __local). spk::cl::spmm_block_params maps as
+/// group_strips = wg0, vector_width = vector_width, spmv_group_reduce = (local_mem == 2).
 struct cl_params {
   int wg0 = 0, wg1 = 0, work_per_item = 0, vector_width = 0, local_mem = 0;
 };
 
-enum class family { fkw, kgs, spmm, gemm, crossover, cl };
+/// OpenCL kernel-group engine (cl_conv2d_punched, cl_conv3d_kgs rows) = the fields of
+/// spk::cl::conv_kgs_cl_params, 0 keeping that struct's default: vw (1, 4, 8, 16), nv (1..8),
+/// tiles_per_item (1..64), local0 (1..256).
+struct cl_kgs_params {
+  int vw = 0, nv = 0, tiles_per_item = 0, local0 = 0;
+};
+
+/// OpenCL FKW conv (cl_conv2d_fkw rows) = spk::cl::conv2d_fkw_tiles: vec_width (1, 2, 4, 8,
+/// 16), rows (1..4), local_size (1..4096); 0 keeps the struct's default.
+struct cl_fkw_params {
+  int vec_width = 0, rows = 0, local_size = 0;
+};
+
+enum class family { fkw, kgs, spmm, gemm, crossover, cl, cl_kgs, cl_fkw };
 
 /// One field of a family: its name in the table and the accepted range (0 always accepted).
 struct field_spec {
@@ -81,7 +95,7 @@ struct family_spec {
 };
 
 inline const family_spec& spec(family f) {
-  static const std::array<family_spec, 6> s = {{
+  static const std::array<family_spec, 8> s = {{
       {family::fkw,
        "fkw",
        3,
@@ -104,6 +118,14 @@ inline const family_spec& spec(family f) {
          {"work_per_item", 1, 64},
          {"vector_width", 1, 16},
          {"local_mem", 1, 2}}}},
+      {family::cl_kgs,
+       "cl_kgs",
+       4,
+       {{{"vw", 1, 16}, {"nv", 1, 8}, {"tiles_per_item", 1, 64}, {"local0", 1, 256}}}},
+      {family::cl_fkw,
+       "cl_fkw",
+       3,
+       {{{"vec_width", 1, 16}, {"rows", 1, 4}, {"local_size", 1, 4096}}}},
   }};
   return s[std::size_t(f)];
 }
@@ -115,7 +137,7 @@ struct kernel_spec {
   family fam;
 };
 inline const auto& kernel_specs() {
-  static const std::array<kernel_spec, 19> k = {{
+  static const std::array<kernel_spec, 21> k = {{
       {"conv2d_fkw", family::fkw},
       {"conv3d_kgs", family::kgs},
       {"conv2d_punched", family::kgs},
@@ -129,11 +151,13 @@ inline const auto& kernel_specs() {
       {"conv2d_punched/dense", family::crossover},
       {"spmm_bcr/dense", family::crossover},
       {"spmm_bsr/dense", family::crossover},
-      {"cl_conv2d_fkw", family::cl},
-      {"cl_conv3d_kgs", family::cl},
-      {"cl_conv2d_punched", family::cl},
+      {"cl_conv2d_fkw", family::cl_fkw},
+      {"cl_conv3d_kgs", family::cl_kgs},
+      {"cl_conv2d_punched", family::cl_kgs},
       {"cl_spmm_bcr", family::cl},
       {"cl_spmm_bsr", family::cl},
+      {"cl_spmv_bcr", family::cl},
+      {"cl_spmv_bsr", family::cl},
       {"cl_gemm_dense", family::cl},
   }};
   return k;
@@ -192,6 +216,21 @@ struct param_traits<cl_params> {
   static param_values to(const cl_params& p) {
     return {p.wg0, p.wg1, p.work_per_item, p.vector_width, p.local_mem};
   }
+};
+
+template <>
+struct param_traits<cl_kgs_params> {
+  static constexpr family fam = family::cl_kgs;
+  static cl_kgs_params from(const param_values& v) { return {v[0], v[1], v[2], v[3]}; }
+  static param_values to(const cl_kgs_params& p) {
+    return {p.vw, p.nv, p.tiles_per_item, p.local0};
+  }
+};
+template <>
+struct param_traits<cl_fkw_params> {
+  static constexpr family fam = family::cl_fkw;
+  static cl_fkw_params from(const param_values& v) { return {v[0], v[1], v[2]}; }
+  static param_values to(const cl_fkw_params& p) { return {p.vec_width, p.rows, p.local_size}; }
 };
 
 /// "name=value,..." of the non-zero fields ("-" when all are defaults).
