@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -103,6 +104,8 @@ class device_fkw {
   const ::cl::Buffer& reorder_buffer() const noexcept { return reorder_; }
   /// The context the buffers live in.
   cl_context context_handle() const noexcept { return ctx_; }
+  /// The padded input the pack kernel writes, shared by copies of this layer.
+  const scratch_buffer& scratch() const noexcept { return scratch_; }
 
   /// The segment table as a C initializer "{0,3,...}" (built on first use).
   const std::string& segment_initializer() const {
@@ -123,6 +126,7 @@ class device_fkw {
   std::vector<i32> seg_;
   mutable std::string seg_text_;
   ::cl::Buffer index_, weight_, seg_buf_, reorder_;
+  scratch_buffer scratch_;
 };
 
 /// Output dims {N, F, OH, OW} of conv2d_fkw on input dims {N, C, H, W}; raises like the call.
@@ -303,7 +307,8 @@ inline fkw_events enqueue_conv2d_fkw(const context& ctx, const device_fkw& w,
   ::cl::Program program = get_program(ctx, source, fkw_defines(w, pl, act, t));
   const index_t packed_n = s.batch * s.in_channels * pl.plane;
   const index_t packed_rows = packed_n / pl.jp;
-  ::cl::Buffer packed = device_buffer<float>(ctx, std::size_t(packed_n));
+  std::lock_guard<std::mutex> lock(w.scratch().mutex());
+  const ::cl::Buffer& packed = w.scratch().get(ctx, std::size_t(packed_n) * sizeof(float));
   return translate("enqueueing conv2d_fkw", [&] {
     fkw_events ev;
     ::cl::Kernel pack(program, "fkw_pack_input"), conv(program, "conv2d_fkw");
@@ -336,17 +341,6 @@ inline fkw_events enqueue_conv2d_fkw(const context& ctx, const device_fkw& w,
   });
 }
 
-/// Contiguous copy of a (possibly strided) view.
-inline std::vector<float> gather_nchw(const nchw_view<const float>& v) {
-  std::vector<float> h(std::size_t(v.size()));
-  std::size_t k = 0;
-  for (index_t a = 0; a < v.dim(0); ++a)
-    for (index_t b = 0; b < v.dim(1); ++b)
-      for (index_t c = 0; c < v.dim(2); ++c)
-        for (index_t d = 0; d < v.dim(3); ++d) h[k++] = v(a, b, c, d);
-  return h;
-}
-
 }  // namespace detail
 
 /// Enqueues out = act(conv2d(in, w) + bias) on ctx.queue() and returns the conv kernel's event
@@ -374,8 +368,7 @@ inline void conv2d_fkw(const context& ctx, nchw_view<const float> in, const devi
   require_dims(out, od, where, "output");
   require(in.data() != nullptr, where, "input", "nullptr", "a non-null data pointer");
   require(out.data() != nullptr, where, "output", "nullptr", "a non-null data pointer");
-  const std::vector<float> hin = detail::gather_nchw(in);
-  ::cl::Buffer bin = upload(ctx, hin);
+  ::cl::Buffer bin = upload(ctx, detail::pack<4>(in));
   ::cl::Buffer bb = bias ? upload(ctx, bias, std::size_t(w.filters())) : ::cl::Buffer();
   const std::size_t on = std::size_t(od[0] * od[1] * od[2] * od[3]);
   ::cl::Buffer bout = device_buffer<float>(ctx, on);
@@ -383,11 +376,7 @@ inline void conv2d_fkw(const context& ctx, nchw_view<const float> in, const devi
       conv2d_fkw(ctx, w, bin, in.dims(), bias ? &bb : nullptr, bout, p, act, tiles);
   std::vector<float> hout(on);
   download(ctx, bout, hout.data(), on, &done);
-  std::size_t k = 0;
-  for (index_t a = 0; a < od[0]; ++a)
-    for (index_t b = 0; b < od[1]; ++b)
-      for (index_t c = 0; c < od[2]; ++c)
-        for (index_t d = 0; d < od[3]; ++d) out(a, b, c, d) = hout[k++];
+  detail::unpack<4>(hout, out);
 }
 
 /// As above, uploading the FKW layer first (use device_fkw to upload once for many calls).

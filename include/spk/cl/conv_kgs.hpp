@@ -93,24 +93,14 @@ class device_kgs {
     return b;
   }
 
-  /// Serialises the enqueues that share the scratch buffer (pack + conv on the in-order queue).
-  std::mutex& scratch_mutex() const noexcept { return st_->scratch_mutex; }
-  /// A device buffer of at least `bytes` (grown, never shrunk); hold scratch_mutex() while the
-  /// commands using it are enqueued.
-  const ::cl::Buffer& scratch(std::size_t bytes) const {
-    if (bytes > st_->scratch_bytes) {
-      st_->scratch = make_buffer(ctx_, CL_MEM_READ_WRITE, bytes);
-      st_->scratch_bytes = bytes;
-    }
-    return st_->scratch;
-  }
+  /// The pack kernel's target, shared by copies of these weights (see scratch_buffer).
+  const scratch_buffer& scratch() const noexcept { return st_->scratch; }
 
  private:
   struct state {
-    std::mutex mutex, scratch_mutex;
+    std::mutex mutex;
+    scratch_buffer scratch;
     std::map<std::vector<index_t>, ::cl::Buffer> offsets;
-    ::cl::Buffer scratch;
-    std::size_t scratch_bytes = 0;
   };
   context ctx_;
   std::shared_ptr<state> st_;
@@ -261,17 +251,15 @@ template <int S>
           "the weights' channels (" + std::to_string(w.channels()) + ")", errc::shape_mismatch);
   require(p.groups == 1, where, "groups", p.groups, "1", errc::unsupported);
   kernels::check_activation(act, where);
-  const conv_kgs_cl_params tp = resolve_kgs_params<S>(
-      ctx, w, make_conv_shape<S>(batch, channels, in_dims, w.filters(), w.kernel(), p, where),
-      tile);
+  const conv_shape<S> s =
+      make_conv_shape<S>(batch, channels, in_dims, w.filters(), w.kernel(), p, where);
+  const conv_kgs_cl_params tp = resolve_kgs_params<S>(ctx, w, s, tile);
   require(tp.vw == 1 || tp.vw == 4 || tp.vw == 8 || tp.vw == 16, where, "params.vw", tp.vw,
           "1, 4, 8 or 16");
   require(tp.nv >= 0 && tp.nv <= 8, where, "params.nv", tp.nv, "in [0, 8] (0 = automatic)");
   require(tp.tiles_per_item >= 1 && tp.tiles_per_item <= 64, where, "params.tiles_per_item",
           tp.tiles_per_item, "in [1, 64]");
   require(tp.local0 >= 1 && tp.local0 <= 256, where, "params.local0", tp.local0, "in [1, 256]");
-  const conv_shape<S> s =
-      make_conv_shape<S>(batch, channels, in_dims, w.filters(), w.kernel(), p, where);
   require_elements<float>(in, std::size_t(batch * channels * s.in_volume()), where, "input");
   require_elements<float>(out, std::size_t(batch * s.out_channels * s.out_volume()), where,
                           "output");
@@ -281,11 +269,11 @@ template <int S>
   static const std::string source = kernel_source("conv_kgs");
   ::cl::Program program = get_program(ctx, source, pl.defines);
   const ::cl::Buffer offsets = w.entry_offsets(pl.plane, pl.tap_offset);
-  std::lock_guard<std::mutex> lock(w.scratch_mutex());
+  std::lock_guard<std::mutex> lock(w.scratch().mutex());
   return translate("enqueueing conv_kgs", [&] {
     const ::cl::Buffer* src = &in;
     if (pl.packed) {
-      src = &w.scratch(pl.packed_floats * sizeof(float));
+      src = &w.scratch().get(ctx, pl.packed_floats * sizeof(float));
       ::cl::Kernel pack(program, "pack_kgs");
       pack.setArg(0, in);
       pack.setArg(1, *src);
@@ -321,36 +309,16 @@ void conv_kgs_host(const context& ctx, const device_kgs<S>& w,
   const conv_shape<S> s = check_conv_activations<S>(in, w.filters(), w.kernel(), out, p, where);
   std::array<index_t, S> in_dims{};
   for (int d = 0; d < S; ++d) in_dims[d] = s.in[d];
-  auto gather = [](const auto& v) {  // a contiguous copy of a strided view
-    std::vector<float> c(std::size_t(v.size()));
-    std::array<index_t, S + 2> idx{};
-    for (std::size_t i = 0; i < c.size(); ++i) {
-      index_t o = 0;
-      for (int d = 0; d < S + 2; ++d) o += idx[d] * v.stride(d);
-      c[i] = v.data()[o];
-      for (int d = S + 1; d >= 0 && ++idx[d] == v.dim(d); --d) idx[d] = 0;
-    }
-    return c;
-  };
-  const std::vector<float> in_copy = in.is_contiguous() ? std::vector<float>() : gather(in);
-  const ::cl::Buffer bin =
-      upload(ctx, in.is_contiguous() ? in.data() : in_copy.data(), std::size_t(in.size()));
+  const ::cl::Buffer bin = upload(ctx, detail::pack<S + 2>(in));
   ::cl::Buffer bbias;
   if (bias != nullptr) bbias = upload(ctx, bias, std::size_t(s.out_channels));
   const std::size_t n_out = std::size_t(out.size());
   const ::cl::Buffer bout = device_buffer<float>(ctx, n_out);
   const ::cl::Event ev = conv_kgs_enqueue<S>(ctx, w, bin, s.batch, s.in_channels, in_dims,
                                              bias ? &bbias : nullptr, bout, p, act, tp, where);
-  if (out.is_contiguous()) return download(ctx, bout, out.data(), n_out, &ev);
   std::vector<float> res(n_out);
   download(ctx, bout, res.data(), n_out, &ev);
-  std::array<index_t, S + 2> idx{};
-  for (std::size_t i = 0; i < n_out; ++i) {
-    index_t o = 0;
-    for (int d = 0; d < S + 2; ++d) o += idx[d] * out.stride(d);
-    out.data()[o] = res[i];
-    for (int d = S + 1; d >= 0 && ++idx[d] == out.dim(d); --d) idx[d] = 0;
-  }
+  detail::unpack<S + 2>(res, out);
 }
 
 }  // namespace detail

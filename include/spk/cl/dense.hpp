@@ -252,43 +252,5 @@ dense_conv_events conv_dense(const context& ctx, const ::cl::Buffer& weights,
   return ev;
 }
 
-namespace detail {
-
-/// Copies any strided view into a contiguous row-major vector (the host overloads' staging).
-template <int R>
-std::vector<float> pack(const tensor_view<const float, R>& v) {
-  std::vector<float> out(static_cast<std::size_t>(v.size()));
-  if (out.empty()) return out;
-  std::array<index_t, R> idx{};
-  std::size_t i = 0;
-  for (;;) {
-    index_t off = 0;
-    for (int d = 0; d < R; ++d) off += idx[d] * v.stride(d);
-    out[i++] = v.data()[off];
-    int d = R - 1;
-    while (d >= 0 && ++idx[d] == v.dim(d)) idx[d--] = 0;
-    if (d < 0) break;
-  }
-  return out;
-}
-
-/// Scatters a contiguous row-major vector into a strided view of the same dims.
-template <int R>
-void unpack(const std::vector<float>& src, const tensor_view<float, R>& v) {
-  if (src.empty()) return;
-  std::array<index_t, R> idx{};
-  std::size_t i = 0;
-  for (;;) {
-    index_t off = 0;
-    for (int d = 0; d < R; ++d) off += idx[d] * v.stride(d);
-    v.data()[off] = src[i++];
-    int d = R - 1;
-    while (d >= 0 && ++idx[d] == v.dim(d)) idx[d--] = 0;
-    if (d < 0) break;
-  }
-}
-
-}  // namespace detail
-
 }  // namespace cl
 SPK_END_NAMESPACE

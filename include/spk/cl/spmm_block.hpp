@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "spk/cl/dense.hpp"  // detail::pack / unpack / round_up
+#include "spk/cl/dense.hpp"  // detail::round_up
 #include "spk/cl/kernels_generated.hpp"
 #include "spk/cl/memory.hpp"
 #include "spk/cl/runtime.hpp"
