@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// FMA peak probe: the FP32 rate this core delivers right now, measured with 16 independent
-// vector FMA chains. Benchmarks print it beside every kernel because on the shared VM the
-// achievable peak itself swings (100-164 GFLOP/s on 1 thread, research/platform.md §2).
+// FMA peak probe: the FP32 rate this core delivers right now, measured with independent vector
+// FMA chains (16 on AVX-512, 12 on the 16-register ISAs). Benchmarks print it beside every kernel
+// because on the shared VM the achievable peak itself swings (100-164 GFLOP/s on 1 thread,
+// research/platform.md §2).
 #pragma once
 
 #include <algorithm>
@@ -22,14 +23,18 @@ namespace spk_bench {
 
 namespace detail {
 
-// 16 chains x one FMA each per iteration. 16 independent accumulators cover the FMA latency
+// Chains x one FMA each per iteration. 16 independent accumulators cover the FMA latency
 // (4 cycles) x 2 FMA ports with room to spare, so the loop is throughput-bound. Named variables,
 // not an array: g++ 12 spills unrolled accumulator arrays (DESIGN.md §3).
 #define SPK_BENCH_FMA16(F) \
   F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7) F(8) F(9) F(10) F(11) F(12) F(13) F(14) F(15)
+// 12 chains for 16-register ISAs (AVX2, SSE): 16 accumulators plus the two operands spill and
+// the probe then measured the stack (49 GFLOP/s on a Zen 2 core where oneDNN reaches 89); 12
+// still cover Zen 2's 5-cycle latency x 2 ports.
+#define SPK_BENCH_FMA12(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7) F(8) F(9) F(10) F(11)
 
 #if defined(__AVX512F__)
-inline constexpr int probe_lanes = 16;
+inline constexpr int probe_lanes = 16, probe_chains = 16;
 /// Runs `iters` iterations; returns a value that depends on every accumulator.
 inline float fma_chains(std::int64_t iters) {
   const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
@@ -53,29 +58,39 @@ inline float fma_chains(std::int64_t iters) {
   return r;
 }
 #else
-// Portable fallback (AVX2/FMA3, SSE, NEON): the same 16 chains on xsimd's default batch.
+// Portable fallback (AVX2/FMA3, SSE, NEON): the chains on xsimd's default batch; 12 of them
+// where the ISA has 16 vector registers.
 using probe_batch = xsimd::batch<float>;
 inline constexpr int probe_lanes = int(probe_batch::size);
+#if defined(__x86_64__) || defined(__i386__)
+#define SPK_BENCH_FMA_CHAINS SPK_BENCH_FMA12
+inline constexpr int probe_chains = 12;
+#else
+#define SPK_BENCH_FMA_CHAINS SPK_BENCH_FMA16
+inline constexpr int probe_chains = 16;
+#endif
 inline float fma_chains(std::int64_t iters) {
   const probe_batch a(0.999999f), b(1e-7f);
 #define SPK_BENCH_DECL(i) probe_batch c##i(float(i));
-  SPK_BENCH_FMA16(SPK_BENCH_DECL)
+  SPK_BENCH_FMA_CHAINS(SPK_BENCH_DECL)
   for (std::int64_t it = 0; it < iters; ++it) {
 #define SPK_BENCH_STEP(i) c##i = xsimd::fma(c##i, a, b);
-    SPK_BENCH_FMA16(SPK_BENCH_STEP)
+    SPK_BENCH_FMA_CHAINS(SPK_BENCH_STEP)
   }
   probe_batch s(0.f);
 #define SPK_BENCH_SUM(i) s = s + c##i;
-  SPK_BENCH_FMA16(SPK_BENCH_SUM)
+  SPK_BENCH_FMA_CHAINS(SPK_BENCH_SUM)
   return xsimd::hadd(s);
 }
+#undef SPK_BENCH_FMA_CHAINS
 #endif
 #undef SPK_BENCH_DECL
 #undef SPK_BENCH_STEP
 #undef SPK_BENCH_SUM
 #undef SPK_BENCH_FMA16
+#undef SPK_BENCH_FMA12
 
-inline constexpr double flops_per_iter = 16.0 * probe_lanes * 2.0;
+inline constexpr double flops_per_iter = double(probe_chains) * probe_lanes * 2.0;
 inline volatile float probe_sink = 0.f;
 
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {

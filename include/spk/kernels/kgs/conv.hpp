@@ -173,28 +173,13 @@ inline int tile_segments(const geometry& g, index_t r, index_t q0, index_t T, se
   return n;
 }
 
-/// Runs the microkernel for MR = mr (1..8) filters and NV vectors.
-template <class Arch, int NV, class Store>
+/// Runs the microkernel for MR = mr (1..M, M = kgs_tile::mr) filters and NV vectors.
+template <class Arch, int NV, int M = kgs_tile<Arch>::mr, class Store>
 void ukernel_mr(int mr, index_t n, const std::int32_t* off, const float* w, index_t wstride,
                 const float* in, const float* init, const Store& st) {
-  switch (mr) {
-    case 1:
-      return kgs_ukernel<Arch, 1, NV>(n, off, w, wstride, in, init, st);
-    case 2:
-      return kgs_ukernel<Arch, 2, NV>(n, off, w, wstride, in, init, st);
-    case 3:
-      return kgs_ukernel<Arch, 3, NV>(n, off, w, wstride, in, init, st);
-    case 4:
-      return kgs_ukernel<Arch, 4, NV>(n, off, w, wstride, in, init, st);
-    case 5:
-      return kgs_ukernel<Arch, 5, NV>(n, off, w, wstride, in, init, st);
-    case 6:
-      return kgs_ukernel<Arch, 6, NV>(n, off, w, wstride, in, init, st);
-    case 7:
-      return kgs_ukernel<Arch, 7, NV>(n, off, w, wstride, in, init, st);
-    default:
-      return kgs_ukernel<Arch, 8, NV>(n, off, w, wstride, in, init, st);
-  }
+  if constexpr (M > 1)
+    if (mr < M) return ukernel_mr<Arch, NV, M - 1>(mr, n, off, w, wstride, in, init, st);
+  kgs_ukernel<Arch, M, NV>(n, off, w, wstride, in, init, st);
 }
 
 /// Runs the microkernel for mr filters over nv (1..kgs_tile::nv) vectors: the last tile of a
