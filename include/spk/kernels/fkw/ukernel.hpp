@@ -69,31 +69,44 @@ SPK_FKW_INLINE void step_rows(xsimd::batch<float, Arch> (&acc)[R][V], const fkw_
   using vec = xsimd::batch<float, Arch>;
   constexpr int L = int(vec::size);
   constexpr int NQ = (R - 1) * SH + 3;
+  // Few live integers: the loop walks the index array and one weight pointer per kept tap row
+  // (each advanced by nnz), and reaches the window's rows by walking a row pointer. Indexing
+  // wk[widx] off k * nnz and a precomputed q * ld per row kept ~16 integers live, more than
+  // x86-64 has: the inner loop reloaded half of them from the stack (37% of the samples of
+  // VGG conv3_2 on a Zen 2 core, against 19% on the FMAs).
   const float* base = a.in + st.off;
   const index_t ld = a.ld, cs = a.cstride, nnz = a.nnz;
-  const index_t w0 = st.widx[0], w1 = st.widx[1], w2 = st.widx[2];
-  SPK_FKW_NO_UNROLL for (index_t k = kb; k < ke; ++k) {
-    const float* x = base + a.index[k] * cs;
-    const float* wk = a.weight + k * nnz;
-    if (prefetch && k + 2 < ke) {
-      const float* px = base + a.index[k + 2] * cs;
+  const float* wp0 = a.weight + kb * nnz + st.widx[0];
+  const float* wp1 = a.weight + kb * nnz + st.widx[1];
+  const float* wp2 = a.weight + kb * nnz + st.widx[2];
+  const std::int32_t* ix = a.index + kb;
+  const std::int32_t* const ix_end = a.index + ke;
+  SPK_FKW_NO_UNROLL for (; ix != ix_end; ++ix) {
+    const float* x = base + *ix * cs;
+    if (prefetch && ix + 2 < ix_end) {
+      const float* px = base + ix[2] * cs;
       SPK_UNROLL for (int q = 0; q < NQ; ++q) {
-        if (!row_used<R, SH, M>(q)) continue;
-        __builtin_prefetch(px + q * ld, 0, 3);
+        if (row_used<R, SH, M>(q)) __builtin_prefetch(px, 0, 3);
+        px += ld;
       }
     }
-    const vec wr0((M & 1) ? wk[w0] : 0.f), wr1((M & 2) ? wk[w1] : 0.f), wr2((M & 4) ? wk[w2] : 0.f);
+    const vec wr0((M & 1) ? *wp0 : 0.f), wr1((M & 2) ? *wp1 : 0.f), wr2((M & 4) ? *wp2 : 0.f);
+    if constexpr ((M & 1) != 0) wp0 += nnz;
+    if constexpr ((M & 2) != 0) wp1 += nnz;
+    if constexpr ((M & 4) != 0) wp2 += nnz;
     SPK_UNROLL for (int q = 0; q < NQ; ++q) {
-      if (!row_used<R, SH, M>(q)) continue;
-      SPK_UNROLL for (int v = 0; v < V; ++v) {
-        const vec xv = vec::load_unaligned(x + q * ld + v * L);
-        if ((M & 1) && (q - 0) % SH == 0 && (q - 0) / SH < R)
-          acc[(q - 0) / SH][v] = simd::fma(wr0, xv, acc[(q - 0) / SH][v]);
-        if ((M & 2) && q >= 1 && (q - 1) % SH == 0 && (q - 1) / SH < R)
-          acc[(q - 1) / SH][v] = simd::fma(wr1, xv, acc[(q - 1) / SH][v]);
-        if ((M & 4) && q >= 2 && (q - 2) % SH == 0 && (q - 2) / SH < R)
-          acc[(q - 2) / SH][v] = simd::fma(wr2, xv, acc[(q - 2) / SH][v]);
+      if (row_used<R, SH, M>(q)) {
+        SPK_UNROLL for (int v = 0; v < V; ++v) {
+          const vec xv = vec::load_unaligned(x + v * L);
+          if ((M & 1) && (q - 0) % SH == 0 && (q - 0) / SH < R)
+            acc[(q - 0) / SH][v] = simd::fma(wr0, xv, acc[(q - 0) / SH][v]);
+          if ((M & 2) && q >= 1 && (q - 1) % SH == 0 && (q - 1) / SH < R)
+            acc[(q - 1) / SH][v] = simd::fma(wr1, xv, acc[(q - 1) / SH][v]);
+          if ((M & 4) && q >= 2 && (q - 2) % SH == 0 && (q - 2) / SH < R)
+            acc[(q - 2) / SH][v] = simd::fma(wr2, xv, acc[(q - 2) / SH][v]);
+        }
       }
+      x += ld;
     }
   }
 }
