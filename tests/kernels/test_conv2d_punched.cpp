@@ -91,6 +91,10 @@ TEST_CASE("conv2d_punched matches the dense oracle on the shape sweep") {
   cases.push_back({2, 9, 17, 10, 13, 3, 3, conv2d_params{}.with_pad(2).with_dilation(2)});
   cases.push_back({1, 33, 40, 20, 20, 3, 3, conv2d_params{}.with_pad(1), 0.1, leaky8});
   cases.push_back({1, 12, 24, 14, 14, 5, 5, conv2d_params{}.with_pad(2).with_stride(2), 0.25});
+  // Planes wider than two tiles of every ISA: packed tiles inside one output row store
+  // straight to the output (fused epilogue), the rest through the segment epilogue.
+  cases.push_back({1, 5, 9, 3, 101, 3, 3, conv2d_params{}.with_pad(1), 0.5, leaky8});
+  cases.push_back({1, 5, 9, 4, 203, 3, 3, conv2d_params{}.with_pad(1).with_stride(2), 0.5, activation::relu()});
   for (executor* ex : executors())
     for (const auto& c : cases) check_case(c, *ex);
 }
@@ -168,7 +172,7 @@ TEST_CASE("conv2d_punched block shapes, densities 0 and 1, no bias") {
 
 TEST_CASE("conv2d_punched with Mish stays within a few ulp of the double oracle") {
   // Uniform data spanning Mish's regions (x << 0, around 0, x > 20 via a large bias).
-  const index_t C = 9, F = 17, H = 11, W = 13;
+  const index_t C = 9, F = 17, H = 11, W = 113;  // rows of several tiles: both epilogues
   auto in = spk_test::uniform_tensor<4>({1, C, H, W}, 100, -3.f, 3.f);
   auto w = spk_test::uniform_tensor<4>({F, C, 3, 3}, 101, -1.f, 1.f);
   auto bias = spk_test::uniform_tensor<1>({F}, 102, -2.f, 2.f);
