@@ -521,14 +521,16 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
               float* part = ws.partial + ((i * subs + m0 / tile::mr) * nt + rt) * (tile::mr * T);
               const float* init = first ? nullptr : part;
               const index_t f0 = i * gm + m0;
+              // The block's weights (null for a format without values: density 0).
+              const float* wb = wv ? wv + e0 * gm + m0 : nullptr;
               if (store_direct) {
                 // A full tile: position q0 + x is the output position out_at + x.
                 store_direct_tile<Arch>(act, obase + f0 * out.stride(1) + out_at, out.stride(1),
-                                        bias ? bias + f0 : nullptr, mr, e1 - e0, toff + e0,
-                                        wv + e0 * gm + m0, gm, tin, init);
+                                        bias ? bias + f0 : nullptr, mr, e1 - e0, toff + e0, wb, gm,
+                                        tin, init);
                 continue;
               }
-              ukernel_dispatch<Arch>(mr, nv, e1 - e0, toff + e0, wv + e0 * gm + m0, gm, tin, init,
+              ukernel_dispatch<Arch>(mr, nv, e1 - e0, toff + e0, wb, gm, tin, init,
                                      last ? acc : part);
               if (last)
                 write_tile_impl<Arch, T>(acc, mr, f0, bias, act, obase, out.stride(1), seg, nseg);
