@@ -29,10 +29,11 @@ struct punched_case {
 };
 
 /// The dense oracle with the activation applied in double, on pruned weights.
-void oracle(const tensor<float, 4>& in, const tensor<float, 4>& w, const float* bias, tensor<float, 4>& want,
-            const conv2d_params& p, const activation& act) {
+void oracle(const tensor<float, 4>& in, const tensor<float, 4>& w, const float* bias,
+            tensor<float, 4>& want, const conv2d_params& p, const activation& act) {
   dense::conv2d_reference(in.view(), w.view(), bias, want.view(), p);
-  for (index_t i = 0; i < want.size(); ++i) want.data()[i] = float(apply_ref(act, double(want.data()[i])));
+  for (index_t i = 0; i < want.size(); ++i)
+    want.data()[i] = float(apply_ref(act, double(want.data()[i])));
 }
 
 void check_case(const punched_case& pc, executor& ex) {
@@ -81,20 +82,23 @@ TEST_CASE("conv2d_punched matches the dense oracle on the shape sweep") {
       for (index_t stride : {1, 2})
         for (index_t pad : {0, 1, 3}) {
           if (k - 1 > hw - 1 + 2 * pad) continue;
-          punched_case c{1, 6, 11, hw, hw + 2, k, k, conv2d_params{}.with_stride(stride).with_pad(pad)};
+          punched_case c{1,      6, 11, hw,
+                         hw + 2, k, k,  conv2d_params{}.with_stride(stride).with_pad(pad)};
           c.act = pad == 1 ? activation::relu() : pad == 3 ? leaky8 : activation::none();
           cases.push_back(c);
         }
   // Rectangular kernels, asymmetric padding, dilation, batch 2, a channel count off the grid.
   cases.push_back({1, 5, 9, 9, 12, 1, 3, conv2d_params{}.with_pad({0, 1}, {0, 1})});
-  cases.push_back({1, 7, 16, 11, 8, 3, 1, conv2d_params{}.with_pad({2, 0}, {0, 0}).with_stride({2, 1})});
+  cases.push_back(
+      {1, 7, 16, 11, 8, 3, 1, conv2d_params{}.with_pad({2, 0}, {0, 0}).with_stride({2, 1})});
   cases.push_back({2, 9, 17, 10, 13, 3, 3, conv2d_params{}.with_pad(2).with_dilation(2)});
   cases.push_back({1, 33, 40, 20, 20, 3, 3, conv2d_params{}.with_pad(1), 0.1, leaky8});
   cases.push_back({1, 12, 24, 14, 14, 5, 5, conv2d_params{}.with_pad(2).with_stride(2), 0.25});
   // Planes wider than two tiles of every ISA: packed tiles inside one output row store
   // straight to the output (fused epilogue), the rest through the segment epilogue.
   cases.push_back({1, 5, 9, 3, 101, 3, 3, conv2d_params{}.with_pad(1), 0.5, leaky8});
-  cases.push_back({1, 5, 9, 4, 203, 3, 3, conv2d_params{}.with_pad(1).with_stride(2), 0.5, activation::relu()});
+  cases.push_back(
+      {1, 5, 9, 4, 203, 3, 3, conv2d_params{}.with_pad(1).with_stride(2), 0.5, activation::relu()});
   for (executor* ex : executors())
     for (const auto& c : cases) check_case(c, *ex);
 }
@@ -110,7 +114,8 @@ TEST_CASE("conv2d_punched 1x1 stride 1 reads its input in place, tail tile inclu
       cases.push_back(c);
     }
   cases.push_back({1, 64, 64, 14, 14, 1, 1, conv2d_params{}, 0.1});
-  cases.push_back({1, 8, 16, 7, 7, 1, 1, conv2d_params{}.with_stride(2), 0.5});  // strided: packed path
+  cases.push_back(
+      {1, 8, 16, 7, 7, 1, 1, conv2d_params{}.with_stride(2), 0.5});  // strided: packed path
   for (executor* ex : executors())
     for (const auto& c : cases) check_case(c, *ex);
 
@@ -123,15 +128,19 @@ TEST_CASE("conv2d_punched 1x1 stride 1 reads its input in place, tail tile inclu
   const auto m = sparsity::project_punched(w.data(), sparsity::punched_grid(F, C, 1), 0.5);
   sparsity::apply_mask(w.data(), m.element_mask());
   const auto fmt = format::build_punched(w.view(), m);
-  const auto in_slice = nchw_view<const float>(big_in.data() + 3 * H * W, {2, C, H, W}, {(C + 5) * H * W, H * W, W, 1});
+  const auto in_slice = nchw_view<const float>(big_in.data() + 3 * H * W, {2, C, H, W},
+                                               {(C + 5) * H * W, H * W, W, 1});
   tensor<float, 4> in_copy({2, C, H, W});
   for (index_t n = 0; n < 2; ++n)
     for (index_t c = 0; c < C; ++c)
-      for (index_t i = 0; i < H * W; ++i) in_copy.data()[(n * C + c) * H * W + i] = in_slice.data()[n * in_slice.stride(0) + c * H * W + i];
+      for (index_t i = 0; i < H * W; ++i)
+        in_copy.data()[(n * C + c) * H * W + i] =
+            in_slice.data()[n * in_slice.stride(0) + c * H * W + i];
   auto want = nan_tensor<4>({2, F, H, W});
   oracle(in_copy, w, bias.data(), want, {}, activation::relu());
   auto big_out = nan_tensor<4>({2, F + 4, H, W});
-  const auto out_slice = nchw_view<float>(big_out.data() + H * W, {2, F, H, W}, {(F + 4) * H * W, H * W, W, 1});
+  const auto out_slice =
+      nchw_view<float>(big_out.data() + H * W, {2, F, H, W}, {(F + 4) * H * W, H * W, W, 1});
   for (executor* ex : executors()) {
     big_out.fill(spk_test::nan());
     punched::conv2d_punched(fmt, in_slice, bias.data(), out_slice, {}, activation::relu(), *ex);
@@ -144,11 +153,13 @@ TEST_CASE("conv2d_punched 1x1 stride 1 reads its input in place, tail tile inclu
   }
   // Every other column of a 2W-wide image: spatially strided input.
   auto wide = int_tensor<4>({1, C, H, 2 * W}, 93);
-  const auto strided = nchw_view<const float>(wide.data(), {1, C, H, W}, {C * H * 2 * W, H * 2 * W, 2 * W, 2});
+  const auto strided =
+      nchw_view<const float>(wide.data(), {1, C, H, W}, {C * H * 2 * W, H * 2 * W, 2 * W, 2});
   tensor<float, 4> dense_in({1, C, H, W});
   for (index_t c = 0; c < C; ++c)
     for (index_t y = 0; y < H; ++y)
-      for (index_t x = 0; x < W; ++x) dense_in.data()[(c * H + y) * W + x] = wide.data()[(c * H + y) * 2 * W + 2 * x];
+      for (index_t x = 0; x < W; ++x)
+        dense_in.data()[(c * H + y) * W + x] = wide.data()[(c * H + y) * 2 * W + 2 * x];
   auto want1 = nan_tensor<4>({1, F, H, W}), got1 = nan_tensor<4>({1, F, H, W});
   oracle(dense_in, w, nullptr, want1, {}, activation::none());
   punched::conv2d_punched(fmt, strided, nullptr, got1.view());
@@ -157,8 +168,10 @@ TEST_CASE("conv2d_punched 1x1 stride 1 reads its input in place, tail tile inclu
 
 TEST_CASE("conv2d_punched block shapes, densities 0 and 1, no bias") {
   std::vector<punched_case> cases;
-  for (double density : {0.0, 0.01, 0.5, 1.0}) cases.push_back({1, 10, 19, 9, 10, 3, 3, conv2d_params{}.with_pad(1), density});
-  for (auto [bf, bc] : std::vector<std::pair<index_t, index_t>>{{1, 1}, {4, 4}, {16, 4}, {3, 5}, {8, 1}}) {
+  for (double density : {0.0, 0.01, 0.5, 1.0})
+    cases.push_back({1, 10, 19, 9, 10, 3, 3, conv2d_params{}.with_pad(1), density});
+  for (auto [bf, bc] :
+       std::vector<std::pair<index_t, index_t>>{{1, 1}, {4, 4}, {16, 4}, {3, 5}, {8, 1}}) {
     punched_case c{1, 11, 23, 8, 9, 3, 3, conv2d_params{}.with_pad(1), 0.4};
     c.bf = bf, c.bc = bc;
     cases.push_back(c);
@@ -231,18 +244,24 @@ TEST_CASE("linear_punched equals the dense GEMM on the pruned FC weights") {
 TEST_CASE("conv2d_punched and linear_punched reject bad arguments") {
   auto in = int_tensor<4>({1, 8, 6, 6}, 120);
   auto w = int_tensor<4>({8, 8, 3, 3}, 121);
-  const auto fmt = format::build_punched(w.view(), sparsity::project_punched(w.data(), sparsity::punched_grid(8, 8, 9), 0.5));
+  const auto fmt = format::build_punched(
+      w.view(), sparsity::project_punched(w.data(), sparsity::punched_grid(8, 8, 9), 0.5));
   auto out = nan_tensor<4>({1, 8, 6, 6});
   const auto p = conv2d_params{}.with_pad(1);
   auto in5 = int_tensor<4>({1, 5, 6, 6}, 122);
-  SPK_CHECK_ERROR(punched::conv2d_punched(fmt, in5.view(), nullptr, out.view(), p), errc::shape_mismatch, "channels");
+  SPK_CHECK_ERROR(punched::conv2d_punched(fmt, in5.view(), nullptr, out.view(), p),
+                  errc::shape_mismatch, "channels");
   auto bad = nan_tensor<4>({1, 8, 6, 5});
-  SPK_CHECK_ERROR(punched::conv2d_punched(fmt, in.view(), nullptr, bad.view(), p), errc::shape_mismatch, "output");
-  SPK_CHECK_ERROR(punched::conv2d_punched(fmt, in.view(), nullptr, out.view(), p, activation::leaky_relu(NAN)),
-                  errc::invalid_argument, "alpha");
-  SPK_CHECK_ERROR(punched::conv2d_punched(fmt, in.view(), nullptr, out.view(), conv2d_params{}.with_pad(1).with_groups(2)),
+  SPK_CHECK_ERROR(punched::conv2d_punched(fmt, in.view(), nullptr, bad.view(), p),
+                  errc::shape_mismatch, "output");
+  SPK_CHECK_ERROR(
+      punched::conv2d_punched(fmt, in.view(), nullptr, out.view(), p, activation::leaky_relu(NAN)),
+      errc::invalid_argument, "alpha");
+  SPK_CHECK_ERROR(punched::conv2d_punched(fmt, in.view(), nullptr, out.view(),
+                                          conv2d_params{}.with_pad(1).with_groups(2)),
                   errc::unsupported, "groups");
   auto xt = int_tensor<2>({8, 5}, 123);
   auto yt = nan_tensor<2>({8, 5});
-  SPK_CHECK_ERROR(punched::linear_punched(fmt, xt.view(), nullptr, yt.view()), errc::shape_mismatch, "1x1");
+  SPK_CHECK_ERROR(punched::linear_punched(fmt, xt.view(), nullptr, yt.view()), errc::shape_mismatch,
+                  "1x1");
 }
