@@ -14,12 +14,11 @@ using namespace spk::sparsity;
 using namespace spk::kernels::fkw;
 using spk::format::fkw;
 using spk::format::fkw_options;
-using spk_test::int_tensor;
 using spk_test::executors;
+using spk_test::int_tensor;
 using spk_test::nan_tensor;
 
 namespace {
-
 
 pattern_bits bits(std::initializer_list<int> pos) {
   pattern_bits b = 0;
@@ -139,7 +138,10 @@ TEST_CASE("conv2d_fkw densities, libraries, empty filters, batch, dilation, stri
   for (double keep : {0.0, 0.05, 0.5, 1.0})
     check_case({1, 5, 7, 9, 11, p1, lib_kind::patdnn, keep, keep == 0.0, false},
                3000 + index_t(keep * 100));
-  check_case({1, 5, 4, 10, 10, p1, lib_kind::full, 1.0, true, false}, 3100);    // density 1
+  check_case({1, 5, 4, 10, 10, p1, lib_kind::full, 1.0, true, false}, 3100);  // density 1
+  // One pattern, 64 channels: each filter is one run longer than an L1 pass (run_cap is 14-48
+  // kernels per ISA here), so the run is split into passes.
+  check_case({1, 64, 3, 9, 30, p1, lib_kind::full, 1.0, true, false}, 3150);
   check_case({1, 6, 5, 12, 9, p1, lib_kind::yolobile, 0.6, true, true}, 3200);  // 5-of-9, relu
   check_case({2, 3, 4, 11, 13, conv2d_params{}.with_pad(2), lib_kind::k5, 0.7, true, false},
              3300);  // 5x5

@@ -18,3 +18,20 @@ TEST_CASE("simd::fma rounds once on ISAs with FMA") {
   CHECK((fused == 0x1.0p-24f || fused == 0.f));  // no FMA instruction: either is correct
 #endif
 }
+
+TEST_CASE("simd::store_first writes exactly the first n lanes") {
+  using vec = xsimd::batch<float, spk::default_arch>;
+  constexpr long L = long(vec::size);
+  alignas(64) float src[L];
+  for (long i = 0; i < L; ++i) src[i] = float(i + 1);
+  const vec v = vec::load_aligned(src);
+  for (long n = 1; n <= L; ++n) {
+    CAPTURE(n);
+    float dst[L + 2];
+    for (float& d : dst) d = -7.f;
+    spk::simd::store_first(dst + 1, n, v);
+    CHECK(dst[0] == -7.f);
+    for (long i = 0; i < n; ++i) CHECK(dst[1 + i] == float(i + 1));
+    for (long i = n; i <= L; ++i) CHECK(dst[1 + i] == -7.f);
+  }
+}

@@ -4,8 +4,8 @@
 // but clang 14 does not, giving mul + add: half the FMA throughput and a second rounding.
 #pragma once
 
+#include <cstring>
 #include <type_traits>
-
 #include <xsimd/xsimd.hpp>
 
 #include "spk/core/config.hpp"
@@ -24,6 +24,22 @@ inline xsimd::batch<float, A> fma(const xsimd::batch<float, A>& a, const xsimd::
 #endif
   {
     return xsimd::fma(a, b, c);
+  }
+}
+
+/// Writes the first n lanes of v to p[0, n) (0 < n <= size); nothing past them.
+template <class A>
+inline void store_first(float* p, long n, const xsimd::batch<float, A>& v) noexcept {
+  using vec = xsimd::batch<float, A>;
+#if XSIMD_WITH_AVX512F
+  if constexpr (std::is_base_of_v<xsimd::avx512f, A>) {
+    _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1u), v);
+  } else
+#endif
+  {
+    alignas(64) float t[vec::size];
+    v.store_aligned(t);
+    std::memcpy(p, t, std::size_t(n) * sizeof(float));
   }
 }
 

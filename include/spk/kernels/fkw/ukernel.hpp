@@ -4,6 +4,7 @@
 // 3-row window); a step's code is specialised on its tap-row mask, so no per-kernel branch.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <xsimd/xsimd.hpp>
 
@@ -45,6 +46,7 @@ struct fkw_tile_args {
   index_t ld = 0, cstride = 0, nnz = 0;
   const std::int32_t* index = nullptr;  ///< FKW index array (channel per kernel slot)
   const float* weight = nullptr;        ///< FKW weight array
+  index_t run_cap = 1 << 30;            ///< kernels per pass over a run's steps (L1 reuse)
 };
 
 namespace detail {
@@ -128,40 +130,44 @@ SPK_FKW_INLINE void step_generic(xsimd::batch<float, Arch> (&acc)[R][V], const f
 }  // namespace detail
 
 /// Accumulates one run (slots [kb, ke), all of one pattern whose program is steps[0..n)) into
-/// the R x V tile. SH = output-row stride in input rows (1 or 2; 0 = runtime `row_step`, where
-/// every step must be single-tap). The switch runs once per step and run, never per kernel.
+/// the R x V tile, in passes of at most a.run_cap kernels. SH = output-row stride in input rows (1
+/// or 2; 0 = runtime `row_step`, where every step must be single-tap). The switch runs once per
+/// step and run, never per kernel.
 template <class Arch, int R, int V, int SH>
 SPK_FKW_INLINE void fkw_run(xsimd::batch<float, Arch> (&acc)[R][V], const fkw_tile_args& a,
-                            const fkw_step* steps, index_t nsteps, index_t kb, index_t ke,
+                            const fkw_step* steps, index_t nsteps, index_t kb_all, index_t ke_all,
                             index_t row_step) {
-  for (index_t j = 0; j < nsteps; ++j) {
-    const fkw_step& st = steps[j];
-    const bool pf = j == 0;
-    if constexpr (SH == 0) {
-      detail::step_generic<Arch, R, V>(acc, a, st, kb, ke, row_step);
-    } else {
-      switch (st.mask) {
-        case 1:
-          detail::step_rows<Arch, R, V, SH, 1>(acc, a, st, kb, ke, pf);
-          break;
-        case 2:
-          detail::step_rows<Arch, R, V, SH, 2>(acc, a, st, kb, ke, pf);
-          break;
-        case 3:
-          detail::step_rows<Arch, R, V, SH, 3>(acc, a, st, kb, ke, pf);
-          break;
-        case 4:
-          detail::step_rows<Arch, R, V, SH, 4>(acc, a, st, kb, ke, pf);
-          break;
-        case 5:
-          detail::step_rows<Arch, R, V, SH, 5>(acc, a, st, kb, ke, pf);
-          break;
-        case 6:
-          detail::step_rows<Arch, R, V, SH, 6>(acc, a, st, kb, ke, pf);
-          break;
-        default:
-          detail::step_rows<Arch, R, V, SH, 7>(acc, a, st, kb, ke, pf);
-          break;
+  for (index_t kb = kb_all; kb < ke_all; kb += a.run_cap) {  // passes of run_cap kernels
+    const index_t ke = std::min(ke_all, kb + a.run_cap);
+    for (index_t j = 0; j < nsteps; ++j) {
+      const fkw_step& st = steps[j];
+      const bool pf = j == 0;
+      if constexpr (SH == 0) {
+        detail::step_generic<Arch, R, V>(acc, a, st, kb, ke, row_step);
+      } else {
+        switch (st.mask) {
+          case 1:
+            detail::step_rows<Arch, R, V, SH, 1>(acc, a, st, kb, ke, pf);
+            break;
+          case 2:
+            detail::step_rows<Arch, R, V, SH, 2>(acc, a, st, kb, ke, pf);
+            break;
+          case 3:
+            detail::step_rows<Arch, R, V, SH, 3>(acc, a, st, kb, ke, pf);
+            break;
+          case 4:
+            detail::step_rows<Arch, R, V, SH, 4>(acc, a, st, kb, ke, pf);
+            break;
+          case 5:
+            detail::step_rows<Arch, R, V, SH, 5>(acc, a, st, kb, ke, pf);
+            break;
+          case 6:
+            detail::step_rows<Arch, R, V, SH, 6>(acc, a, st, kb, ke, pf);
+            break;
+          default:
+            detail::step_rows<Arch, R, V, SH, 7>(acc, a, st, kb, ke, pf);
+            break;
+        }
       }
     }
   }
