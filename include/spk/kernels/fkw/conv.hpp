@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <optional>
@@ -245,6 +246,10 @@ void run_item(const fkw_call& c, index_t ty, index_t i0, index_t i1) {
   a.ld = g.ld, a.cstride = g.cstride, a.nnz = c.w->library().nnz();
   a.index = c.w->index().data(), a.weight = c.w->weight().data();
   a.run_cap = g.run_cap;
+  // Rows of the strided layout start on vector boundaries (ld, plane, tile origin are multiples
+  // of L) when the packed buffer does; the flattened plane's rows do not.
+  a.aligned_rows =
+      !g.flat && reinterpret_cast<std::uintptr_t>(c.packed) % (sizeof(float) * std::size_t(L)) == 0;
   for (index_t i = i0; i < i1; ++i) {
     const index_t f = c.w->reorder()[std::size_t(i)];
     float* o = c.out + f * c.ostride;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <xsimd/xsimd.hpp>
 
 #include "spk/core/arch.hpp"
@@ -47,7 +48,19 @@ struct fkw_tile_args {
   const std::int32_t* index = nullptr;  ///< FKW index array (channel per kernel slot)
   const float* weight = nullptr;        ///< FKW weight array
   index_t run_cap = 1 << 30;            ///< kernels per pass over a run's steps (L1 reuse)
+  /// Every tile row (in + step offset - column shift) is vector-aligned: shifted multi-tap
+  /// steps may use aligned loads + shifts (has_valign archs only).
+  bool aligned_rows = false;
 };
+
+/// AVX-512: the tile rows start on a vector boundary, so column shifts can use valignd.
+template <class Arch>
+inline constexpr bool has_valign =
+#if XSIMD_WITH_AVX512F
+    std::is_base_of_v<xsimd::avx512f, Arch>;
+#else
+    false;
+#endif
 
 namespace detail {
 
@@ -60,12 +73,26 @@ constexpr bool row_used(int q) {
   return false;
 }
 
+/// Lanes [S, L) of lo followed by lanes [0, S) of hi: the vector at float offset S of an
+/// aligned pair (AVX-512 valignd; only instantiated there).
+template <int S, class Arch>
+SPK_FKW_INLINE xsimd::batch<float, Arch> shift_pair(const xsimd::batch<float, Arch>& lo,
+                                                    const xsimd::batch<float, Arch>& hi) {
+#if XSIMD_WITH_AVX512F
+  return _mm512_castsi512_ps(
+      _mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), S));
+#else
+  static_assert(S == 0, "shift_pair needs AVX-512");
+  return lo;
+#endif
+}
+
 /// Runs one step (mask M) over kernel slots [kb, ke): kernel-level load-redundancy elimination:
 /// every input row of the window is loaded once (V vectors) and feeds each output row that
 /// needs it, e.g. R = 4, stride 1, 3 taps in a column: 6 x V loads for 12 x V FMAs.
 /// `prefetch`: touch the first line of each row of slot k + 2's tile (first step of a run only:
 /// later steps hit L1). Prefetching every line of the tile cost more load slots than it saved.
-template <class Arch, int R, int V, int SH, int M>
+template <class Arch, int R, int V, int SH, int M, int SHIFT = 0>
 SPK_FKW_INLINE void step_rows(xsimd::batch<float, Arch> (&acc)[R][V], const fkw_tile_args& a,
                               const fkw_step& st, index_t kb, index_t ke, bool prefetch) {
   using vec = xsimd::batch<float, Arch>;
@@ -98,8 +125,20 @@ SPK_FKW_INLINE void step_rows(xsimd::batch<float, Arch> (&acc)[R][V], const fkw_
     if constexpr ((M & 4) != 0) wp2 += nnz;
     SPK_UNROLL for (int q = 0; q < NQ; ++q) {
       if (row_used<R, SH, M>(q)) {
+        vec xs[V];
+        if constexpr (SHIFT > 0) {
+          const float* xa = x - SHIFT;
+          vec lo = vec::load_aligned(xa);
+          SPK_UNROLL for (int v = 0; v < V; ++v) {
+            const vec hi = vec::load_aligned(xa + (v + 1) * L);
+            xs[v] = shift_pair<SHIFT>(lo, hi);
+            lo = hi;
+          }
+        } else {
+          SPK_UNROLL for (int v = 0; v < V; ++v) xs[v] = vec::load_unaligned(x + v * L);
+        }
         SPK_UNROLL for (int v = 0; v < V; ++v) {
-          const vec xv = vec::load_unaligned(x + v * L);
+          const vec xv = xs[v];
           if ((M & 1) && (q - 0) % SH == 0 && (q - 0) / SH < R)
             acc[(q - 0) / SH][v] = simd::fma(wr0, xv, acc[(q - 0) / SH][v]);
           if ((M & 2) && q >= 1 && (q - 1) % SH == 0 && (q - 1) / SH < R)
@@ -145,6 +184,35 @@ SPK_FKW_INLINE void fkw_run(xsimd::batch<float, Arch> (&acc)[R][V], const fkw_ti
       if constexpr (SH == 0) {
         detail::step_generic<Arch, R, V>(acc, a, st, kb, ke, row_step);
       } else {
+        if constexpr (has_valign<Arch>) {
+          // Multi-tap steps of tap columns 1 and 2: aligned loads + valignd. An unaligned
+          // 64-byte load always splits a cache line (two L1 accesses); one shuffle per loaded
+          // vector pays for itself where each vector feeds 2-3 FMAs.
+          const index_t sft = st.off % index_t(xsimd::batch<float, Arch>::size);
+          if (a.aligned_rows && (sft == 1 || sft == 2)) {
+            const bool one = sft == 1;
+            switch (st.mask) {
+              case 3:
+                one ? detail::step_rows<Arch, R, V, SH, 3, 1>(acc, a, st, kb, ke, pf)
+                    : detail::step_rows<Arch, R, V, SH, 3, 2>(acc, a, st, kb, ke, pf);
+                continue;
+              case 5:
+                one ? detail::step_rows<Arch, R, V, SH, 5, 1>(acc, a, st, kb, ke, pf)
+                    : detail::step_rows<Arch, R, V, SH, 5, 2>(acc, a, st, kb, ke, pf);
+                continue;
+              case 6:
+                one ? detail::step_rows<Arch, R, V, SH, 6, 1>(acc, a, st, kb, ke, pf)
+                    : detail::step_rows<Arch, R, V, SH, 6, 2>(acc, a, st, kb, ke, pf);
+                continue;
+              case 7:
+                one ? detail::step_rows<Arch, R, V, SH, 7, 1>(acc, a, st, kb, ke, pf)
+                    : detail::step_rows<Arch, R, V, SH, 7, 2>(acc, a, st, kb, ke, pf);
+                continue;
+              default:
+                break;
+            }
+          }
+        }
         switch (st.mask) {
           case 1:
             detail::step_rows<Arch, R, V, SH, 1>(acc, a, st, kb, ke, pf);
