@@ -173,17 +173,21 @@ TEST_CASE("conv2d_fkw reads a strided input view and rejects bad arguments") {
   conv2d_fkw(in, w, nullptr, got.view(), conv2d_params{}.with_pad(1));
   SPK_CHECK_EXACT(got.data(), want.data(), got.size());
 
-  // A workspace off the vector boundary: the aligned-row loads (AVX-512) must not be taken.
+  // A workspace off the vector boundary: the aligned-row loads (AVX-512) must not be taken;
+  // one off the 8-byte boundary is rejected.
   {
     auto wide = int_tensor<4>({1, 3, 6, 40}, 4);
     const auto p1 = conv2d_params{}.with_pad(1);
     const auto s = make_conv_shape<2>(1, 3, {6, 40}, 4, {3, 3}, p1);
     auto want2 = nan_tensor<4>({1, 4, 6, 40}), got2 = want2;
     kernels::dense::conv2d_reference(wide.view(), pruned.view(), nullptr, want2.view(), p1);
-    aligned_buffer<float> ws(std::size_t(conv2d_fkw_workspace_size(w, s)) + 1);
+    aligned_buffer<float> ws(std::size_t(conv2d_fkw_workspace_size(w, s)) + 2);
     conv2d_fkw(wide.view(), w, nullptr, got2.view(), p1, fkw_conv_options{}, default_executor(),
-               ws.data() + 1);
+               ws.data() + 2);
     SPK_CHECK_EXACT(got2.data(), want2.data(), got2.size());
+    SPK_CHECK_ERROR(conv2d_fkw(wide.view(), w, nullptr, got2.view(), p1, fkw_conv_options{},
+                               default_executor(), ws.data() + 1),
+                    errc::invalid_argument, "workspace");
   }
 
   auto in2 = int_tensor<4>({1, 5, 8, 8}, 3);

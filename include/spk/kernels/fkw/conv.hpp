@@ -337,6 +337,10 @@ void conv2d_fkw(nchw_view<const float> in, const format::fkw& w, const float* bi
   require(out.stride(3) == 1 && out.stride(2) == s.out[1], where, "output", "strided rows",
           "dense output planes (row stride == OW, unit column stride)", errc::unsupported);
   require(workspace != nullptr, where, "workspace", "nullptr", "conv2d_fkw_workspace_size floats");
+  // The step programs are placed at its start (8-byte fields); 64 bytes lets the packed rows
+  // take aligned loads, anything less on an 8-byte boundary runs the unaligned code.
+  require(reinterpret_cast<std::uintptr_t>(workspace) % alignof(fkw_step) == 0, where, "workspace",
+          "misaligned pointer", "an 8-byte aligned buffer (64-byte for the fastest path)");
   const tune::fkw_params tp = detail::resolve_params<Arch>(prm, w, s);
   const detail::fkw_geometry g = detail::plan<Arch>(s, w.library(), tp);
   const index_t P = w.library().size(), kv = w.kh() * w.kw();
