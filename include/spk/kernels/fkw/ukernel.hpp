@@ -166,6 +166,31 @@ SPK_FKW_INLINE void step_generic(xsimd::batch<float, Arch> (&acc)[R][V], const f
   }
 }
 
+/// Runs step st with its mask fixed at compile time. SHIFT (the step's column shift, 0 = plain
+/// unaligned loads) applies to multi-tap masks only: an unaligned 64-byte load always splits a
+/// cache line, and one valignd per loaded vector pays for itself where the vector feeds 2-3
+/// FMAs; single-tap steps measured even, so they keep the unaligned loads.
+template <class Arch, int R, int V, int SH, int SHIFT>
+SPK_FKW_INLINE void step_by_mask(xsimd::batch<float, Arch> (&acc)[R][V], const fkw_tile_args& a,
+                                 const fkw_step& st, index_t kb, index_t ke, bool pf) {
+  switch (st.mask) {
+    case 1:
+      return step_rows<Arch, R, V, SH, 1>(acc, a, st, kb, ke, pf);
+    case 2:
+      return step_rows<Arch, R, V, SH, 2>(acc, a, st, kb, ke, pf);
+    case 3:
+      return step_rows<Arch, R, V, SH, 3, SHIFT>(acc, a, st, kb, ke, pf);
+    case 4:
+      return step_rows<Arch, R, V, SH, 4>(acc, a, st, kb, ke, pf);
+    case 5:
+      return step_rows<Arch, R, V, SH, 5, SHIFT>(acc, a, st, kb, ke, pf);
+    case 6:
+      return step_rows<Arch, R, V, SH, 6, SHIFT>(acc, a, st, kb, ke, pf);
+    default:
+      return step_rows<Arch, R, V, SH, 7, SHIFT>(acc, a, st, kb, ke, pf);
+  }
+}
+
 }  // namespace detail
 
 /// Accumulates one run (slots [kb, ke), all of one pattern whose program is steps[0..n)) into
@@ -183,59 +208,17 @@ SPK_FKW_INLINE void fkw_run(xsimd::batch<float, Arch> (&acc)[R][V], const fkw_ti
       const bool pf = j == 0;
       if constexpr (SH == 0) {
         detail::step_generic<Arch, R, V>(acc, a, st, kb, ke, row_step);
+      } else if constexpr (has_valign<Arch>) {
+        // Tap columns 1 and 2 (shift 1, 2 floats) of aligned rows: aligned loads + valignd.
+        const index_t sft = a.aligned_rows ? st.off % index_t(xsimd::batch<float, Arch>::size) : 0;
+        if (sft == 1)
+          detail::step_by_mask<Arch, R, V, SH, 1>(acc, a, st, kb, ke, pf);
+        else if (sft == 2)
+          detail::step_by_mask<Arch, R, V, SH, 2>(acc, a, st, kb, ke, pf);
+        else
+          detail::step_by_mask<Arch, R, V, SH, 0>(acc, a, st, kb, ke, pf);
       } else {
-        if constexpr (has_valign<Arch>) {
-          // Multi-tap steps of tap columns 1 and 2: aligned loads + valignd. An unaligned
-          // 64-byte load always splits a cache line (two L1 accesses); one shuffle per loaded
-          // vector pays for itself where each vector feeds 2-3 FMAs.
-          const index_t sft = st.off % index_t(xsimd::batch<float, Arch>::size);
-          if (a.aligned_rows && (sft == 1 || sft == 2)) {
-            const bool one = sft == 1;
-            switch (st.mask) {
-              case 3:
-                one ? detail::step_rows<Arch, R, V, SH, 3, 1>(acc, a, st, kb, ke, pf)
-                    : detail::step_rows<Arch, R, V, SH, 3, 2>(acc, a, st, kb, ke, pf);
-                continue;
-              case 5:
-                one ? detail::step_rows<Arch, R, V, SH, 5, 1>(acc, a, st, kb, ke, pf)
-                    : detail::step_rows<Arch, R, V, SH, 5, 2>(acc, a, st, kb, ke, pf);
-                continue;
-              case 6:
-                one ? detail::step_rows<Arch, R, V, SH, 6, 1>(acc, a, st, kb, ke, pf)
-                    : detail::step_rows<Arch, R, V, SH, 6, 2>(acc, a, st, kb, ke, pf);
-                continue;
-              case 7:
-                one ? detail::step_rows<Arch, R, V, SH, 7, 1>(acc, a, st, kb, ke, pf)
-                    : detail::step_rows<Arch, R, V, SH, 7, 2>(acc, a, st, kb, ke, pf);
-                continue;
-              default:
-                break;
-            }
-          }
-        }
-        switch (st.mask) {
-          case 1:
-            detail::step_rows<Arch, R, V, SH, 1>(acc, a, st, kb, ke, pf);
-            break;
-          case 2:
-            detail::step_rows<Arch, R, V, SH, 2>(acc, a, st, kb, ke, pf);
-            break;
-          case 3:
-            detail::step_rows<Arch, R, V, SH, 3>(acc, a, st, kb, ke, pf);
-            break;
-          case 4:
-            detail::step_rows<Arch, R, V, SH, 4>(acc, a, st, kb, ke, pf);
-            break;
-          case 5:
-            detail::step_rows<Arch, R, V, SH, 5>(acc, a, st, kb, ke, pf);
-            break;
-          case 6:
-            detail::step_rows<Arch, R, V, SH, 6>(acc, a, st, kb, ke, pf);
-            break;
-          default:
-            detail::step_rows<Arch, R, V, SH, 7>(acc, a, st, kb, ke, pf);
-            break;
-        }
+        detail::step_by_mask<Arch, R, V, SH, 0>(acc, a, st, kb, ke, pf);
       }
     }
   }
