@@ -261,22 +261,26 @@ void run_item(const fkw_call& c, index_t ty, index_t i0, index_t i1) {
       SPK_UNROLL for (int r = 0; r < R; ++r) SPK_UNROLL for (int v = 0; v < V; ++v) acc[r][v] =
           vec(0.f);
       // The runs of fkw::for_each_run, spelled out: a lambda capturing the tile gets
-      // outlined by g++ once the steps are inlined, and the tile then lives on the stack.
+      // outlined by g++ once the steps are inlined, and the tile then lives on the stack. One
+      // fkw_run call site for both orders: each site inlines every step variant (compile time).
       const index_t kb = c.w->offset()[std::size_t(i)], ke = c.w->offset()[std::size_t(i + 1)];
-      if (c.w->kernel_sorted()) {
-        const std::int32_t* st = c.w->stride().data() + i * (P + 1);
-        for (index_t p = 0; p < P; ++p)
-          if (st[p + 1] > st[p])
-            fkw_run<Arch, R, V, SH>(acc, a, c.steps + p * kv, c.nsteps[p], kb + st[p],
-                                    kb + st[p + 1], sh * g.ld);
-      } else {
-        const std::uint8_t* kp = c.w->kernel_pattern().data();
-        for (index_t k = kb; k < ke;) {
-          index_t k2 = k + 1;
-          while (k2 < ke && kp[k2] == kp[k]) ++k2;
-          fkw_run<Arch, R, V, SH>(acc, a, c.steps + kp[k] * kv, c.nsteps[kp[k]], k, k2, sh * g.ld);
-          k = k2;
+      const bool sorted = c.w->kernel_sorted();
+      const std::int32_t* st = c.w->stride().data() + i * (P + 1);  // sorted: pattern p's slots
+      const std::uint8_t* kp = c.w->kernel_pattern().data();        // unsorted: slot patterns
+      for (index_t k = kb, p = 0;;) {
+        index_t rb, re, pat;
+        if (sorted) {
+          while (p < P && st[p + 1] == st[p]) ++p;
+          if (p == P) break;
+          rb = kb + st[p], re = kb + st[p + 1], pat = p++;
+        } else {
+          if (k >= ke) break;
+          rb = k, pat = kp[k];
+          while (++k < ke && kp[k] == pat) {
+          }
+          re = k;
         }
+        fkw_run<Arch, R, V, SH>(acc, a, c.steps + pat * kv, c.nsteps[pat], rb, re, sh * g.ld);
       }
       store_tile<Arch, R, V>(acc, c, o, y0, x0, bias);
     }
