@@ -79,8 +79,10 @@ template <int S, class Arch>
 SPK_FKW_INLINE xsimd::batch<float, Arch> shift_pair(const xsimd::batch<float, Arch>& lo,
                                                     const xsimd::batch<float, Arch>& hi) {
 #if XSIMD_WITH_AVX512F
-  return _mm512_castsi512_ps(
-      _mm512_alignr_epi32(_mm512_castps_si512(hi), _mm512_castps_si512(lo), S));
+  // The zero-masking form with a full mask is the same valignd; g++ 12's plain
+  // _mm512_alignr_epi32 passes an "undefined" source that -Wmaybe-uninitialized reports.
+  return _mm512_castsi512_ps(_mm512_maskz_alignr_epi32(__mmask16(0xFFFF), _mm512_castps_si512(hi),
+                                                       _mm512_castps_si512(lo), S));
 #else
   static_assert(S == 0, "shift_pair needs AVX-512");
   return lo;
