@@ -265,8 +265,9 @@ void run_item(const fkw_call& c, index_t ty, index_t i0, index_t i1) {
       // fkw_run call site for both orders: each site inlines every step variant (compile time).
       const index_t kb = c.w->offset()[std::size_t(i)], ke = c.w->offset()[std::size_t(i + 1)];
       const bool sorted = c.w->kernel_sorted();
-      const std::int32_t* st = c.w->stride().data() + i * (P + 1);  // sorted: pattern p's slots
-      const std::uint8_t* kp = c.w->kernel_pattern().data();        // unsorted: slot patterns
+      // sorted: pattern p's slots (the stride array is empty otherwise: no offset from null)
+      const std::int32_t* st = sorted ? c.w->stride().data() + i * (P + 1) : nullptr;
+      const std::uint8_t* kp = c.w->kernel_pattern().data();  // unsorted: slot patterns
       for (index_t k = kb, p = 0;;) {
         index_t rb, re, pat;
         if (sorted) {
