@@ -145,7 +145,6 @@ inline void pack_input(const geometry& g, const float* img, index_t cs, const di
     for (index_t pd = 0; pd < g.stride[0]; ++pd)
       for (index_t ph = 0; ph < g.stride[1]; ++ph)
         for (index_t pw = 0; pw < g.stride[2]; ++pw) {
-          const row_span sp = packed_row_span(g.in[2], g.stride[2], pw - g.pad[2], g.q[2]);
           if (!g.phase_used(0, pd) || !g.phase_used(1, ph) || !g.phase_used(2, pw)) {
             // Never read by a tap (packing it cost 8x the compute of R(2+1)D's downsample); only
             // the last tile of the previous phase over-reads its first < T floats: zero them.
@@ -153,6 +152,7 @@ inline void pack_input(const geometry& g, const float* img, index_t cs, const di
             p += g.phase;
             continue;
           }
+          const row_span sp = packed_row_span(g.in[2], g.stride[2], pw - g.pad[2], g.q[2]);
           for (index_t a = 0; a < g.q[0]; ++a)
             for (index_t b = 0; b < g.q[1]; ++b, p += g.q[2]) {
               const index_t id = a * g.stride[0] + pd - g.pad[0],
