@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Kernel-group-sparse convolution driver (conv3d_kgs; the S-generic engine in detail:: also
-// serves 2D block-punched convs): packs the input into zero-padded stride phases so every tap
-// is a constant offset, walks flattened output tiles and, per filter block, the format's
+// serves 2D block-punched convs): packs the input into zero-padded stride phases (pack.hpp) so
+// every tap is a constant offset, walks flattened output tiles and, per filter block, the format's
 // (channel, location) entries through the kgs microkernel; bias + optional ReLU on the way out.
 #pragma once
 
@@ -16,6 +16,7 @@
 #include "spk/core/executor.hpp"
 #include "spk/format/kgs.hpp"
 #include "spk/kernels/activation.hpp"
+#include "spk/kernels/kgs/pack.hpp"
 #include "spk/kernels/kgs/ukernel.hpp"
 #include "spk/tune/active.hpp"
 #include "spk/tune/classes.hpp"
@@ -24,149 +25,6 @@ SPK_BEGIN_NAMESPACE
 namespace kernels::kgs {
 
 namespace detail {
-
-using dims3 = std::array<index_t, 3>;
-
-/// The packed-input geometry, S dims lifted to 3 (leading extents 1).
-///
-/// Packed layout, per channel c (stride `chan`): sd*sh*sw stride phases, each a Dq x Hq x Wq
-/// block (`phase` floats) holding padded_input[a*sd + pd][b*sh + ph][e*sw + pw] (0 outside the
-/// input). Output (od, oh, ow) at flat index q = od*plane + oh*Wq + ow reads tap (kd, kh, kw)
-/// at q + tap_offset: (kd * dil_d) % sd picks the phase, (kd * dil_d) / sd shifts a plane; so a
-/// tile of consecutive q is one unaligned vector load per tap for any stride and dilation. The
-/// flat index skips nothing: positions with oh >= OH or ow >= OW are computed and dropped.
-struct geometry {
-  dims3 in{}, out{}, kernel{}, stride{}, pad{}, dil{}, q{};
-  index_t plane = 0, phase = 0, chan = 0, channels = 0;
-  index_t runs = 1, run_len = 0, run_step = 0;  ///< flat runs of output positions
-
-  index_t tap_offset(index_t k) const noexcept {
-    dims3 u{};
-    for (int d = 2; d >= 0; --d) u[d] = (k % kernel[d]) * dil[d], k /= kernel[d];
-    const index_t ph =
-        ((u[0] % stride[0]) * stride[1] + u[1] % stride[1]) * stride[2] + u[2] % stride[2];
-    return ph * phase + (u[0] / stride[0]) * plane + (u[1] / stride[1]) * q[2] + u[2] / stride[2];
-  }
-  /// True when some tap of dim d reads stride phase `ph` (a 1x1x1 stride-2 conv reads 1 of 8).
-  bool phase_used(int d, index_t ph) const noexcept {
-    for (index_t k = 0; k < kernel[d]; ++k)
-      if ((k * dil[d]) % stride[d] == ph) return true;
-    return false;
-  }
-};
-
-template <int S>
-geometry make_geometry(const conv_shape<S>& s, index_t tile) {
-  geometry g;
-  for (int d = 0; d < 3; ++d) {
-    const int sd = d - (3 - S);
-    const bool lifted = sd < 0;
-    g.in[d] = lifted ? 1 : s.in[sd], g.out[d] = lifted ? 1 : s.out[sd],
-    g.kernel[d] = lifted ? 1 : s.kernel[sd];
-    g.stride[d] = lifted ? 1 : s.params.stride[sd], g.pad[d] = lifted ? 0 : s.params.pad_begin[sd];
-    g.dil[d] = lifted ? 1 : s.params.dilation[sd];
-    const index_t padded = g.in[d] + g.pad[d] + (lifted ? 0 : s.params.pad_end[sd]);
-    g.q[d] = (padded + g.stride[d] - 1) / g.stride[d];
-  }
-  // Shared pad columns: with unit strides and the same width padding p >= 1 on both sides, the
-  // right pad of a row doubles as the left pad of the next (row stride W + p, not W + 2p), so
-  // p fewer dropped positions per output row (C3D conv5's 7x7 planes: 8 instead of 9). A tap
-  // that wraps past the last row of a plane reads the next plane's (or channel's) first row,
-  // which is top padding (pad_h >= 1) or the zeroed tail: zeros either way.
-  if (g.stride == dims3{1, 1, 1} && S >= 2 && g.pad[2] >= 1 &&
-      s.params.pad_end[S - 1] == g.pad[2] && g.pad[1] >= 1 &&
-      (g.kernel[2] - 1) * g.dil[2] >= g.pad[2])  // and every output column fits
-    g.q[2] = g.in[2] + g.pad[2];
-  g.channels = s.in_channels;
-  g.plane = checked_mul(g.q[1], g.q[2], "kgs packed input");
-  g.phase = checked_mul(g.q[0], g.plane, "kgs packed input");
-  g.chan = checked_mul(g.phase, g.stride[0] * g.stride[1] * g.stride[2], "kgs packed input");
-  // One run over all output planes, or one run per plane: whichever needs fewer tiles.
-  const index_t per_plane = (g.out[1] - 1) * g.q[2] + g.out[2];
-  const index_t all = (g.out[0] - 1) * g.plane + per_plane;
-  const auto tiles = [tile](index_t len) { return (len + tile - 1) / tile; };
-  if (tiles(all) < g.out[0] * tiles(per_plane))
-    g.runs = 1, g.run_len = all, g.run_step = 0;
-  else
-    g.runs = g.out[0], g.run_len = per_plane, g.run_step = g.plane;
-  return g;
-}
-
-/// Floats of packed input incl. the zeroed tail the last tile over-reads.
-inline index_t packed_floats(const geometry& g, index_t tile) {
-  return checked_add(checked_mul(g.channels, g.chan, "kgs packed input"), tile + 64,
-                     "kgs packed input");
-}
-
-/// The packed entries e < q whose source index e * stride + shift lies in [0, n): [lo, hi).
-/// The same for every row of a stride phase, so pack_input computes it once per phase (two
-/// divisions a row were half the packing time of YOLOv4's 20 x 20 layers).
-struct row_span {
-  index_t lo = 0, hi = 0;
-};
-
-inline row_span packed_row_span(index_t n, index_t stride, index_t shift, index_t q) {
-  row_span sp;
-  sp.lo = std::min(q, shift >= 0 ? index_t(0) : (-shift + stride - 1) / stride);
-  sp.hi =
-      std::max(sp.lo, std::min(q, n - shift <= 0 ? index_t(0) : (n - shift + stride - 1) / stride));
-  return sp;
-}
-
-/// dst[e] = row[(e * stride + shift) * step] for e in sp, 0 for the rest of e < q. The interior
-/// is one branch-free run (a memcpy for unit steps): packing is a tenth of a sparse 3x3 layer's
-/// time when done element by element with bounds tests.
-inline void pack_row(const float* row, index_t step, index_t stride, index_t shift, row_span sp,
-                     index_t q, float* dst) {
-  const index_t lo = sp.lo, hi = sp.hi;
-  std::fill(dst, dst + lo, 0.f);
-  if (stride == 1 && step == 1) {
-    if (hi > lo) std::memcpy(dst + lo, row + lo + shift, std::size_t(hi - lo) * sizeof(float));
-  } else if (stride == 2 && step == 1) {
-    // Every other float of a dense row (a stride-2 phase): a constant stride the compiler
-    // turns into vector permutes. The generic loop below runs element by element and was
-    // 27-30% of YOLOv4's stride-2 3x3 layers (conv_1, conv_152) on one core.
-    const float* __restrict src = row + shift;
-    float* __restrict d = dst;
-    for (index_t e = lo; e < hi; ++e) d[e] = src[2 * e];
-  } else {
-    for (index_t e = lo; e < hi; ++e) dst[e] = row[(e * stride + shift) * step];
-  }
-  std::fill(dst + hi, dst + q, 0.f);
-}
-
-/// Packs channels [c0, c1) of one image (spatial strides `ss`, channel stride cs) into `dst`;
-/// a tile reads at most `over_read` floats past the last valid position of a phase.
-inline void pack_input(const geometry& g, const float* img, index_t cs, const dims3& ss, index_t c0,
-                       index_t c1, index_t over_read, float* dst) {
-  for (index_t c = c0; c < c1; ++c) {
-    float* p = dst + c * g.chan;
-    const float* src = img + c * cs;
-    for (index_t pd = 0; pd < g.stride[0]; ++pd)
-      for (index_t ph = 0; ph < g.stride[1]; ++ph)
-        for (index_t pw = 0; pw < g.stride[2]; ++pw) {
-          if (!g.phase_used(0, pd) || !g.phase_used(1, ph) || !g.phase_used(2, pw)) {
-            // Never read by a tap (packing it cost 8x the compute of R(2+1)D's downsample); only
-            // the last tile of the previous phase over-reads its first < T floats: zero them.
-            std::fill(p, p + std::min(g.phase, over_read), 0.f);
-            p += g.phase;
-            continue;
-          }
-          const row_span sp = packed_row_span(g.in[2], g.stride[2], pw - g.pad[2], g.q[2]);
-          for (index_t a = 0; a < g.q[0]; ++a)
-            for (index_t b = 0; b < g.q[1]; ++b, p += g.q[2]) {
-              const index_t id = a * g.stride[0] + pd - g.pad[0],
-                            ih = b * g.stride[1] + ph - g.pad[1];
-              if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1]) {
-                std::fill(p, p + g.q[2], 0.f);
-                continue;
-              }
-              pack_row(src + id * ss[0] + ih * ss[1], ss[2], g.stride[2], pw - g.pad[2], sp, g.q[2],
-                       p);
-            }
-        }
-  }
-}
 
 /// A run of valid outputs inside a tile: tile positions [t0, t0 + len) -> output offset `out`.
 struct segment {
@@ -494,7 +352,7 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
     const float* img = in.data() + n * in.stride(0);
     ex.parallel_for((g.channels + 15) / 16, [&](index_t cc) {
       const index_t c0 = cc * 16, c1 = std::min(g.channels, cc * 16 + 16);
-      if (!direct) return pack_input(g, img, in.stride(1), ss, c0, c1, T, ws.packed);
+      if (!direct) return pack_input<Arch>(g, img, in.stride(1), ss, c0, c1, T, ws.packed);
       if (!has_tail) return;
       const index_t len = g.run_len - tail_q0;
       for (index_t c = c0; c < c1; ++c) {
