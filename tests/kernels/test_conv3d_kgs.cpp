@@ -279,6 +279,57 @@ TEST_CASE("the kgs engine in 2D (the block-punched shape issue 6 wraps) matches 
     }
 }
 
+// Row bands (tile-major layers whose packed input overflows L2): small L2 budgets force them
+// on small shapes; every case must band under at least one budget, so the test cannot pass by
+// skipping the banded path. Output rows not a multiple of the band, strides 1-2, kernels 1-5,
+// dilation, asymmetric pads.
+TEST_CASE("the kgs engine in row bands matches conv2d_reference") {
+  struct bcase {
+    index_t h, w, k, stride, dil;
+    std::array<index_t, 2> pb, pe;
+  };
+  for (const auto& bc : std::vector<bcase>{{17, 19, 3, 1, 1, {1, 1}, {1, 1}},
+                                           {23, 16, 3, 2, 1, {1, 1}, {1, 1}},
+                                           {20, 21, 5, 1, 1, {2, 2}, {2, 2}},
+                                           {19, 18, 3, 1, 2, {2, 1}, {0, 2}},
+                                           {21, 17, 1, 2, 1, {0, 0}, {0, 0}},
+                                           {18, 22, 3, 2, 1, {0, 1}, {2, 0}}}) {
+    CAPTURE(bc.h);
+    CAPTURE(bc.k);
+    CAPTURE(bc.stride);
+    const index_t C = 9, F = 17;
+    const auto p = conv2d_params{}.with_stride(bc.stride).with_dilation(bc.dil).with_pad(bc.pb, bc.pe);
+    const auto s = make_conv_shape<2>(1, C, {bc.h, bc.w}, F, {bc.k, bc.k}, p);
+    auto in = int_tensor<4>({1, C, bc.h, bc.w}, 80);
+    auto w = int_tensor<4>({F, C, bc.k, bc.k}, 81);
+    auto bias = int_tensor<1>({F}, 82);
+    const auto m = sparsity::project_kgs(w.data(), {F, C, bc.k * bc.k, 8, 4}, 0.5);
+    sparsity::apply_mask(w.data(), m.element_mask());
+    const auto fmt = format::kgs2d::build(w.view(), m);
+    auto want = nan_tensor<4>({1, F, s.out[0], s.out[1]});
+    dense::conv2d_reference(in.view(), w.view(), bias.data(), want.view(), p);
+    for (index_t i = 0; i < want.size(); ++i) want.data()[i] = std::max(want.data()[i], 0.f);
+    using arch = default_arch;
+    const auto g = kgs::detail::make_geometry<2>(s, kgs::kgs_tile<arch>::positions);
+    int banded = 0;
+    for (double budget : {1500.0, 3000.0, 6000.0, 9000.0, 12000.0, 18000.0, 24000.0, 36000.0}) {
+      const auto sc = kgs::detail::make_schedule<arch>(fmt, g, budget);
+      const index_t rows = kgs::detail::band_rows(g, kgs::detail::band_budget(budget));
+      banded += sc.chunks == 1 && !sc.block_major && rows > 0;
+      CAPTURE(budget);
+      for (executor* ex : executors()) {
+        aligned_buffer<float> ws(kgs::detail::workspace_floats<arch, 2>(fmt, s, budget));
+        std::fill(ws.data(), ws.data() + ws.size(), spk_test::nan());
+        auto got = nan_tensor<4>({1, F, s.out[0], s.out[1]});
+        kgs::detail::conv_kgs_impl<arch, 2>(fmt, in.view(), bias.data(), got.view(), p,
+                                            activation::relu(), *ex, ws.data(), "t", budget);
+        SPK_CHECK_EXACT(got.data(), want.data(), got.size());
+      }
+    }
+    CHECK(banded > 0);
+  }
+}
+
 TEST_CASE("conv3d_kgs rejects bad arguments") {
   auto in = int_tensor<5>({1, 4, 3, 6, 6}, 50);
   auto w = int_tensor<5>({8, 4, 3, 3, 3}, 51);

@@ -131,6 +131,10 @@ inline constexpr double pointwise_l1_budget = 24.0 * 1024;
 /// (0.60 -> 0.70 of the FLOP reduction at 1 MB; 1.5 MB was no better).
 inline constexpr double default_l2_budget = 1024.0 * 1024;
 
+/// Bytes of a packed row band (pack.hpp band_rows): half the L2 budget, the other half being the
+/// weights' and the output's.
+inline double band_budget(double l2_budget) noexcept { return l2_budget / 2; }
+
 /// `l1_budget` replaces pointwise_l1_budget; `order` 1 forces block-major, 2 tile-major (the
 /// tune table's kgs_params; 0 = the rules above).
 template <class Arch, int S>
@@ -344,15 +348,19 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
       reinterpret_cast<std::int32_t*>(workspace + wp.input);  // int32 = float size, 64-byte aligned
   ws.offs_tail = ws.offs + wp.offs;
   ws.partial = workspace + wp.input + 2 * wp.offs;
+  // Tile-major layers whose packed input overflows L2 pack and compute in row bands (pack.hpp).
+  const index_t banded =
+      !direct && sc.chunks == 1 && !sc.block_major ? band_rows(g, band_budget(l2_budget)) : 0;
+  const geometry pg = banded ? band_geometry(g, banded, 0) : g;  // the packed buffer's layout
   // The direct path's tail tile: the run's last tile when its vectors reach past the run.
-  const index_t tail_q0 = (sc.tiles - 1) * T;
-  const bool has_tail = direct && tail_q0 + T > g.run_len;
+  const index_t sc_tail_q0 = (sc.tiles - 1) * T;
+  const bool has_tail = direct && sc_tail_q0 + T > g.run_len;
   if (direct) {
     entry_offsets<Arch>(w, g, std::int32_t(in.stride(1)), E + PD, ws.offs);
     entry_offsets<Arch>(w, g, std::int32_t(T), E + PD, ws.offs_tail);
   } else {
-    entry_offsets<Arch>(w, g, std::int32_t(g.chan), E + PD, ws.offs);
-    std::fill(ws.packed + g.channels * g.chan, ws.packed + packed_floats(g, T), 0.f);
+    entry_offsets<Arch>(w, pg, std::int32_t(pg.chan), E + PD, ws.offs);
+    std::fill(ws.packed + pg.channels * pg.chan, ws.packed + packed_floats(pg, T), 0.f);
   }
 
   dims3 ss{0, 0, 0};
@@ -362,25 +370,16 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
   const index_t per_thread = tp.items_per_thread > 0 ? tp.items_per_thread : 2;
   const index_t items =
       ex.concurrency() <= 1 ? 1 : std::min(fb, index_t(per_thread * ex.concurrency()));
-  const index_t nt = g.runs * sc.tiles;
   const float* wv = w.values();
   const index_t* eptr = w.entry_ptr().data();
   const std::int32_t* echan = w.entry_channel().data();
 
-  for (index_t n = 0; n < s.batch; ++n) {
-    const float* img = in.data() + n * in.stride(0);
-    ex.parallel_for((g.channels + 15) / 16, [&](index_t cc) {
-      const index_t c0 = cc * 16, c1 = std::min(g.channels, cc * 16 + 16);
-      if (!direct) return pack_input<Arch>(g, img, in.stride(1), ss, c0, c1, T, ws.packed);
-      if (!has_tail) return;
-      const index_t len = g.run_len - tail_q0;
-      for (index_t c = c0; c < c1; ++c) {
-        std::memcpy(ws.tail + c * T, img + c * in.stride(1) + tail_q0,
-                    std::size_t(len) * sizeof(float));
-        std::fill(ws.tail + c * T + len, ws.tail + (c + 1) * T, 0.f);
-      }
-    });
-    float* obase = out.data() + n * out.stride(0);
+  // Tiles [0, tiles) of geometry tg (the whole run, or a band whose outputs start out_shift
+  // floats into each output channel) for all filter blocks.
+  const auto compute = [&](const float* img, float* obase, const geometry& tg, index_t tiles,
+                           index_t out_shift) {
+    const index_t nt = tg.runs * tiles;
+    const index_t tail_q0 = (tiles - 1) * T;
     // Work item = a range of filter blocks (disjoint outputs and partial sums).
     ex.parallel_for(items, [&](index_t item) {
       const index_t i0 = item * fb / items, i1 = (item + 1) * fb / items;
@@ -394,7 +393,7 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
         for (index_t xo = 0; xo < outer; ++xo)
           for (index_t xi = 0; xi < inner; ++xi) {
             const index_t rt = sc.block_major ? xi : xo, i = i0 + (sc.block_major ? xo : xi);
-            const index_t r = rt / sc.tiles, q0 = (rt % sc.tiles) * T;
+            const index_t r = rt / tiles, q0 = (rt % tiles) * T;
             // Entries of block i in channels [c0, c1): channels ascend within a block.
             const index_t e0 =
                 sc.chunks == 1 ? eptr[i]
@@ -405,17 +404,18 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
             const bool at_tail = has_tail && q0 == tail_q0;
             const float* tin = at_tail  ? ws.tail
                                : direct ? img + q0
-                                        : ws.packed + r * g.run_step + q0;
+                                        : ws.packed + r * tg.run_step + q0;
             const std::int32_t* toff = at_tail ? ws.offs_tail : ws.offs;
             // Full in-place tiles store straight to the output: no segments (their divisions
             // cost ~100 cycles a tile, a third of a sparse 1x1 tile's FMAs). So does a packed
             // tile that lies inside one output row (one segment of T positions; most tiles of
             // 56-224 wide planes), skipping the accumulator round trip (1-3% on C3D conv1a/2a).
             const bool in_place = last && direct && !at_tail;
-            const int nseg = last && !in_place ? tile_segments(g, r, q0, T, seg) : 0;
+            const int nseg = last && !in_place ? tile_segments(tg, r, q0, T, seg) : 0;
+            for (int x = 0; x < nseg; ++x) seg[x].out += out_shift;
             const bool store_direct = in_place || (nseg == 1 && seg[0].len == T);
             const index_t out_at = in_place ? q0 : store_direct ? seg[0].out : 0;
-            const int nv = int((std::min(T, g.run_len - q0) + tile::lanes - 1) / tile::lanes);
+            const int nv = int((std::min(T, tg.run_len - q0) + tile::lanes - 1) / tile::lanes);
             const index_t real = grid.filters_in(i);
             for (index_t m0 = 0; m0 < real; m0 += tile::mr) {
               const int mr = int(std::min<index_t>(tile::mr, real - m0));
@@ -439,6 +439,35 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
           }
       }
     });
+  };
+
+  const auto pack = [&](const float* img, const geometry& dst) {
+    ex.parallel_for((g.channels + 15) / 16, [&](index_t cc) {
+      const index_t c0 = cc * 16, c1 = std::min(g.channels, cc * 16 + 16);
+      if (!direct) return pack_input<Arch>(dst, img, in.stride(1), ss, c0, c1, T, ws.packed);
+      if (!has_tail) return;
+      const index_t len = g.run_len - sc_tail_q0;
+      for (index_t c = c0; c < c1; ++c) {
+        std::memcpy(ws.tail + c * T, img + c * in.stride(1) + sc_tail_q0,
+                    std::size_t(len) * sizeof(float));
+        std::fill(ws.tail + c * T + len, ws.tail + (c + 1) * T, 0.f);
+      }
+    });
+  };
+
+  for (index_t n = 0; n < s.batch; ++n) {
+    const float* img = in.data() + n * in.stride(0);
+    float* obase = out.data() + n * out.stride(0);
+    if (!banded) {
+      pack(img, g);
+      compute(img, obase, g, sc.tiles, 0);
+      continue;
+    }
+    for (index_t oh0 = 0; oh0 < g.out[1]; oh0 += banded) {
+      const geometry bg = band_geometry(g, banded, oh0);
+      pack(img, bg);
+      compute(img, obase, bg, (bg.run_len + T - 1) / T, oh0 * g.out[2]);
+    }
   }
 }
 

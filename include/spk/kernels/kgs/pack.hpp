@@ -91,6 +91,38 @@ inline index_t packed_floats(const geometry& g, index_t tile) {
                      "kgs packed input");
 }
 
+/// Row banding of a planar (depth-1) geometry: output rows are computed `rows` at a time from a
+/// packed buffer holding only the band's packed rows (rows + halo per phase, the halo being the
+/// taps' row reach), repacked per band. A band of a few hundred KB stays in L2 between its
+/// packing and its tiles; the whole packed input of YOLOv4's 160-320 wide layers (3-13 MB) went
+/// to L3 and back. Every band has the same layout (only the output rows of the last are fewer),
+/// so one set of entry offsets serves all.
+inline index_t band_halo(const geometry& g) noexcept {
+  return (g.kernel[1] - 1) * g.dil[1] / g.stride[1];
+}
+
+/// Output rows per band for a packed band of at most `bytes`, or 0 when banding does not apply
+/// (not planar, a band of fewer than 2 rows, or one band holding every row).
+inline index_t band_rows(const geometry& g, double bytes) noexcept {
+  if (g.q[0] != 1 || g.out[0] != 1 || g.runs != 1) return 0;
+  const double row_bytes = double(g.channels) * double(g.chan / g.plane) * double(g.q[2]) * 4.0;
+  const index_t rows = index_t(bytes / row_bytes) - band_halo(g);
+  return rows >= 2 && rows < g.out[1] ? rows : 0;
+}
+
+/// The geometry of the band of output rows [oh0, oh0 + rows) (the last band: fewer): its packed
+/// rows are the whole geometry's rows [oh0, oh0 + rows + halo), i.e. the same input with the top
+/// padding shifted by oh0 strides (negative past the first band).
+inline geometry band_geometry(const geometry& g, index_t rows, index_t oh0) noexcept {
+  geometry b = g;
+  b.q[1] = rows + band_halo(g);
+  b.pad[1] = g.pad[1] - oh0 * g.stride[1];
+  b.out[1] = std::min(rows, g.out[1] - oh0);
+  b.plane = b.q[1] * b.q[2], b.phase = b.plane, b.chan = b.phase * (g.chan / g.phase);
+  b.runs = 1, b.run_step = 0, b.run_len = (b.out[1] - 1) * b.q[2] + b.out[2];
+  return b;
+}
+
 /// The packed entries e < q whose source index e * stride + shift lies in [0, n): [lo, hi).
 /// The same for every row of a stride phase, so pack_input computes it once per phase (two
 /// divisions a row were half the packing time of YOLOv4's 20 x 20 layers).
