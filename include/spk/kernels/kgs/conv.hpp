@@ -55,6 +55,25 @@ inline int tile_segments(const geometry& g, index_t r, index_t q0, index_t T, se
   return n;
 }
 
+/// Positions [q0, q0 + len) of tile t of a run of `run_len` positions cut in `tiles` tiles of
+/// T = NV * L. With `balance`, a last tile of a single vector is merged with the one before into
+/// two tiles of two vectors: one vector feeds MR FMAs per MR broadcasts + 1 load and runs
+/// load-bound, two run FMA-bound (YOLOv4's 10 x 10 planes: runs of 109 = 48 + 48 + 13, now
+/// 48 + 32 + 29; 29.5 -> 28 FMA-port cycles an entry on AVX-512).
+struct tile_span {
+  index_t q0, len;
+};
+
+inline tile_span tile_of(index_t t, index_t tiles, index_t run_len, index_t T, index_t L,
+                         bool balance) noexcept {
+  const index_t last = tiles - 1;
+  if (balance && tiles >= 2 && T >= 3 * L && run_len - last * T <= L && t >= last - 1) {
+    const index_t split = (last - 1) * T + 2 * L;
+    return t < last ? tile_span{(last - 1) * T, 2 * L} : tile_span{split, run_len - split};
+  }
+  return {t * T, std::min(T, run_len - t * T)};
+}
+
 /// Runs the microkernel for MR = mr (1..M, M = kgs_tile::mr) filters and NV vectors.
 template <class Arch, int NV, int M = kgs_tile<Arch>::mr, class Store>
 void ukernel_mr(int mr, index_t n, const std::int32_t* off, const float* w, index_t wstride,
@@ -393,7 +412,9 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
         for (index_t xo = 0; xo < outer; ++xo)
           for (index_t xi = 0; xi < inner; ++xi) {
             const index_t rt = sc.block_major ? xi : xo, i = i0 + (sc.block_major ? xo : xi);
-            const index_t r = rt / tiles, q0 = (rt % tiles) * T;
+            const index_t r = rt / tiles;
+            const tile_span ts = tile_of(rt % tiles, tiles, tg.run_len, T, tile::lanes, !direct);
+            const index_t q0 = ts.q0;
             // Entries of block i in channels [c0, c1): channels ascend within a block.
             const index_t e0 =
                 sc.chunks == 1 ? eptr[i]
@@ -411,11 +432,11 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
             // tile that lies inside one output row (one segment of T positions; most tiles of
             // 56-224 wide planes), skipping the accumulator round trip (1-3% on C3D conv1a/2a).
             const bool in_place = last && direct && !at_tail;
-            const int nseg = last && !in_place ? tile_segments(tg, r, q0, T, seg) : 0;
+            const int nseg = last && !in_place ? tile_segments(tg, r, q0, ts.len, seg) : 0;
             for (int x = 0; x < nseg; ++x) seg[x].out += out_shift;
             const bool store_direct = in_place || (nseg == 1 && seg[0].len == T);
             const index_t out_at = in_place ? q0 : store_direct ? seg[0].out : 0;
-            const int nv = int((std::min(T, tg.run_len - q0) + tile::lanes - 1) / tile::lanes);
+            const int nv = int((ts.len + tile::lanes - 1) / tile::lanes);
             const index_t real = grid.filters_in(i);
             for (index_t m0 = 0; m0 < real; m0 += tile::mr) {
               const int mr = int(std::min<index_t>(tile::mr, real - m0));
