@@ -11,12 +11,11 @@
 
 using namespace spk;
 using namespace spk::kernels;
-using spk_test::int_tensor;
 using spk_test::executors;
+using spk_test::int_tensor;
 using spk_test::nan_tensor;
 
 namespace {
-
 
 struct kgs_case {
   index_t batch, c, f;
@@ -51,9 +50,10 @@ void check_case(const kgs_case& kc, executor& ex) {
   auto w = int_tensor<5>({kc.f, kc.c, kc.kernel[0], kc.kernel[1], kc.kernel[2]}, 31);
   auto bias = int_tensor<1>({kc.f}, 32);
   const sparsity::kgs_grid grid{kc.f, kc.c, K, kc.gm, kc.gn};
-  const auto mask = kc.st == format::kgs_structure::kgs
-                        ? sparsity::project_kgs(w.data(), grid, kc.density, sparsity::kgs_rule::euclidean)
-                        : sparsity::project_vanilla(w.data(), grid, kc.density);
+  const auto mask =
+      kc.st == format::kgs_structure::kgs
+          ? sparsity::project_kgs(w.data(), grid, kc.density, sparsity::kgs_rule::euclidean)
+          : sparsity::project_vanilla(w.data(), grid, kc.density);
   sparsity::apply_mask(w.data(), mask.element_mask());
   const auto fmt = format::kgs3d::build(w.view(), mask, kc.st);
   const std::array<index_t, 5> od{kc.batch, kc.f, s.out[0], s.out[1], s.out[2]};
@@ -81,13 +81,24 @@ TEST_CASE("conv3d_kgs matches the dense oracle on the shape sweep") {
         for (index_t pad : {0, 1, 2}) {
           const index_t d = 3;
           if (k[1] - 1 > hw - 1 + 2 * pad || k[0] - 1 > d - 1 + 2 * pad) continue;
-          kgs_case c{1, 5, 9, {d, hw, hw + 1}, k, conv3d_params{}.with_stride(stride).with_pad(pad)};
+          kgs_case c{
+              1, 5, 9, {d, hw, hw + 1}, k, conv3d_params{}.with_stride(stride).with_pad(pad)};
           c.relu = pad == 1;
           cases.push_back(c);
         }
   // Mixed strides / pads per dim (R(2+1)D: spatial 1x2x2, temporal 2x1x1), asymmetric padding.
-  cases.push_back({1, 6, 16, {5, 9, 11}, k133, conv3d_params{}.with_stride({1, 2, 2}).with_pad({0, 1, 1}, {0, 1, 1})});
-  cases.push_back({1, 7, 8, {9, 6, 6}, k311, conv3d_params{}.with_stride({2, 1, 1}).with_pad({1, 0, 0}, {1, 0, 0})});
+  cases.push_back({1,
+                   6,
+                   16,
+                   {5, 9, 11},
+                   k133,
+                   conv3d_params{}.with_stride({1, 2, 2}).with_pad({0, 1, 1}, {0, 1, 1})});
+  cases.push_back({1,
+                   7,
+                   8,
+                   {9, 6, 6},
+                   k311,
+                   conv3d_params{}.with_stride({2, 1, 1}).with_pad({1, 0, 0}, {1, 0, 0})});
   cases.push_back({2, 4, 8, {4, 7, 9}, k333, conv3d_params{}.with_pad({0, 1, 2}, {2, 0, 1})});
   cases.push_back({1, 4, 8, {5, 9, 9}, k333, conv3d_params{}.with_pad(2).with_dilation(2)});
   cases.push_back({1, 16, 17, {2, 5, 5}, k111, conv3d_params{}});
@@ -108,7 +119,8 @@ TEST_CASE("conv3d_kgs group shapes, vanilla and densities") {
     c.st = format::kgs_structure::vanilla;
     cases.push_back(c);
   }
-  for (auto [gm, gn] : std::vector<std::pair<index_t, index_t>>{{1, 1}, {4, 2}, {3, 5}, {16, 4}, {11, 1}, {8, 8}}) {
+  for (auto [gm, gn] :
+       std::vector<std::pair<index_t, index_t>>{{1, 1}, {4, 2}, {3, 5}, {16, 4}, {11, 1}, {8, 8}}) {
     kgs_case c{1, 10, 23, {3, 6, 7}, {3, 3, 3}, p1, 0.4};
     c.gm = gm, c.gn = gn;
     cases.push_back(c);
@@ -143,7 +155,8 @@ TEST_CASE("conv3d_kgs writes into a channel slice and keeps kept zeros") {
 
   auto zero = nan_tensor<5>({f, 4, 3, 3, 3});
   zero.fill(0.f);
-  const auto all = format::kgs3d::build(zero.view(), std::vector<std::uint8_t>(std::size_t(zero.size()), 1), 8, 4);
+  const auto all = format::kgs3d::build(
+      zero.view(), std::vector<std::uint8_t>(std::size_t(zero.size()), 1), 8, 4);
   CHECK(all.kept_weights() == zero.size());
   auto out = nan_tensor<5>({1, f, 3, 5, 5});
   kgs::conv3d_kgs(all, in.view(), bias.data(), out.view(), p);
@@ -174,8 +187,8 @@ TEST_CASE("conv3d_kgs channel-chunked schedules (partial sums), block- and tile-
       CAPTURE(sc.block_major);
       aligned_buffer<float> ws(kgs::detail::workspace_floats<arch, 3>(fmt, s, budget));
       auto got = nan_tensor<5>({2, 19, 3, 7, 9});
-      kgs::detail::conv_kgs_impl<arch, 3>(fmt, in.view(), bias.data(), got.view(), p, activation::relu(), *ex, ws.data(), "t",
-                                          budget);
+      kgs::detail::conv_kgs_impl<arch, 3>(fmt, in.view(), bias.data(), got.view(), p,
+                                          activation::relu(), *ex, ws.data(), "t", budget);
       SPK_CHECK_EXACT(got.data(), want.data(), got.size());
     }
   const auto g = kgs::detail::make_geometry<3>(s, kgs::kgs_tile<arch>::positions);
@@ -240,8 +253,8 @@ TEST_CASE("kgs pack_input writes exactly the zero-padded stride phases") {
               const index_t id = a * g.stride[0] + pd - g.pad[0],
                             ih = b * g.stride[1] + ph - g.pad[1],
                             iw = e * g.stride[2] + pw - g.pad[2];
-              const bool inside = id >= 0 && id < pc.in[0] && ih >= 0 && ih < pc.in[1] &&
-                                  iw >= 0 && iw < pc.in[2];
+              const bool inside =
+                  id >= 0 && id < pc.in[0] && ih >= 0 && ih < pc.in[1] && iw >= 0 && iw < pc.in[2];
               if (!used) {  // only the over-read head is defined: zeros
                 if (x < T) bad += base[x] != 0.f;
                 continue;
@@ -256,7 +269,8 @@ TEST_CASE("kgs pack_input writes exactly the zero-padded stride phases") {
 }
 
 TEST_CASE("the kgs engine in 2D (the block-punched shape issue 6 wraps) matches conv2d_reference") {
-  for (const auto& cs : std::vector<std::array<index_t, 4>>{{7, 3, 1, 1}, {17, 3, 2, 1}, {16, 1, 1, 0}, {9, 5, 2, 2}})
+  for (const auto& cs : std::vector<std::array<index_t, 4>>{
+           {7, 3, 1, 1}, {17, 3, 2, 1}, {16, 1, 1, 0}, {9, 5, 2, 2}})
     for (executor* ex : executors()) {
       const index_t hw = cs[0], k = cs[1], stride = cs[2], pad = cs[3];
       CAPTURE(hw);
@@ -272,9 +286,11 @@ TEST_CASE("the kgs engine in 2D (the block-punched shape issue 6 wraps) matches 
       auto want = nan_tensor<4>({1, 17, s.out[0], s.out[1]}), got = want, ref = want;
       dense::conv2d_reference(in.view(), w.view(), bias.data(), want.view(), p);
       aligned_buffer<float> ws(kgs::detail::workspace_floats<default_arch, 2>(fmt, s));
-      kgs::detail::conv_kgs_impl<default_arch, 2>(fmt, in.view(), bias.data(), got.view(), p, activation::none(), *ex, ws.data(), "t");
+      kgs::detail::conv_kgs_impl<default_arch, 2>(fmt, in.view(), bias.data(), got.view(), p,
+                                                  activation::none(), *ex, ws.data(), "t");
       SPK_CHECK_EXACT(got.data(), want.data(), got.size());
-      kgs::detail::conv_kgs_reference_loops<2>(fmt, in.view(), bias.data(), ref.view(), p, activation::none(), "t");
+      kgs::detail::conv_kgs_reference_loops<2>(fmt, in.view(), bias.data(), ref.view(), p,
+                                               activation::none(), "t");
       SPK_CHECK_EXACT(ref.data(), want.data(), ref.size());
     }
 }
@@ -298,7 +314,8 @@ TEST_CASE("the kgs engine in row bands matches conv2d_reference") {
     CAPTURE(bc.k);
     CAPTURE(bc.stride);
     const index_t C = 9, F = 17;
-    const auto p = conv2d_params{}.with_stride(bc.stride).with_dilation(bc.dil).with_pad(bc.pb, bc.pe);
+    const auto p =
+        conv2d_params{}.with_stride(bc.stride).with_dilation(bc.dil).with_pad(bc.pb, bc.pe);
     const auto s = make_conv_shape<2>(1, C, {bc.h, bc.w}, F, {bc.k, bc.k}, p);
     auto in = int_tensor<4>({1, C, bc.h, bc.w}, 80);
     auto w = int_tensor<4>({F, C, bc.k, bc.k}, 81);
@@ -333,18 +350,23 @@ TEST_CASE("the kgs engine in row bands matches conv2d_reference") {
 TEST_CASE("conv3d_kgs rejects bad arguments") {
   auto in = int_tensor<5>({1, 4, 3, 6, 6}, 50);
   auto w = int_tensor<5>({8, 4, 3, 3, 3}, 51);
-  const auto fmt = format::kgs3d::build(w.view(), sparsity::project_kgs(w.data(), {8, 4, 27, 8, 4}, 0.5));
+  const auto fmt =
+      format::kgs3d::build(w.view(), sparsity::project_kgs(w.data(), {8, 4, 27, 8, 4}, 0.5));
   auto out = nan_tensor<5>({1, 8, 3, 6, 6});
   const auto p = conv3d_params{}.with_pad(1);
   auto in5 = int_tensor<5>({1, 5, 3, 6, 6}, 52);
-  SPK_CHECK_ERROR(kgs::conv3d_kgs(fmt, in5.view(), nullptr, out.view(), p), errc::shape_mismatch, "weights' channels");
+  SPK_CHECK_ERROR(kgs::conv3d_kgs(fmt, in5.view(), nullptr, out.view(), p), errc::shape_mismatch,
+                  "weights' channels");
   auto bad_out = nan_tensor<5>({1, 8, 3, 6, 5});
-  SPK_CHECK_ERROR(kgs::conv3d_kgs(fmt, in.view(), nullptr, bad_out.view(), p), errc::shape_mismatch, "output");
-  SPK_CHECK_ERROR(kgs::conv3d_kgs(fmt, in.view(), nullptr, out.view(), conv3d_params{}.with_pad(1).with_stride(0)),
-                  errc::invalid_argument, "stride_d");
-  SPK_CHECK_ERROR(kgs::conv3d_kgs_reference(fmt, in.view(), nullptr, bad_out.view(), p), errc::shape_mismatch,
+  SPK_CHECK_ERROR(kgs::conv3d_kgs(fmt, in.view(), nullptr, bad_out.view(), p), errc::shape_mismatch,
                   "output");
+  SPK_CHECK_ERROR(kgs::conv3d_kgs(fmt, in.view(), nullptr, out.view(),
+                                  conv3d_params{}.with_pad(1).with_stride(0)),
+                  errc::invalid_argument, "stride_d");
+  SPK_CHECK_ERROR(kgs::conv3d_kgs_reference(fmt, in.view(), nullptr, bad_out.view(), p),
+                  errc::shape_mismatch, "output");
   aligned_buffer<float> ws(16);
-  SPK_CHECK_ERROR(kgs::conv3d_kgs(fmt, in.view(), nullptr, out.view(), p, false, default_executor(), nullptr),
-                  errc::invalid_argument, "workspace");
+  SPK_CHECK_ERROR(
+      kgs::conv3d_kgs(fmt, in.view(), nullptr, out.view(), p, false, default_executor(), nullptr),
+      errc::invalid_argument, "workspace");
 }

@@ -372,8 +372,8 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
       !direct && sc.chunks == 1 && !sc.block_major ? band_rows(g, band_budget(l2_budget)) : 0;
   const geometry pg = banded ? band_geometry(g, banded, 0) : g;  // the packed buffer's layout
   // The direct path's tail tile: the run's last tile when its vectors reach past the run.
-  const index_t sc_tail_q0 = (sc.tiles - 1) * T;
-  const bool has_tail = direct && sc_tail_q0 + T > g.run_len;
+  const index_t tail_q0 = (sc.tiles - 1) * T;
+  const bool has_tail = direct && tail_q0 + T > g.run_len;
   if (direct) {
     entry_offsets<Arch>(w, g, std::int32_t(in.stride(1)), E + PD, ws.offs);
     entry_offsets<Arch>(w, g, std::int32_t(T), E + PD, ws.offs_tail);
@@ -394,11 +394,11 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
   const std::int32_t* echan = w.entry_channel().data();
 
   // Tiles [0, tiles) of geometry tg (the whole run, or a band whose outputs start out_shift
-  // floats into each output channel) for all filter blocks.
+  // floats into each output channel) for all filter blocks. The direct path's tail tile exists
+  // only unbanded (tiles == sc.tiles).
   const auto compute = [&](const float* img, float* obase, const geometry& tg, index_t tiles,
                            index_t out_shift) {
     const index_t nt = tg.runs * tiles;
-    const index_t tail_q0 = (tiles - 1) * T;
     // Work item = a range of filter blocks (disjoint outputs and partial sums).
     ex.parallel_for(items, [&](index_t item) {
       const index_t i0 = item * fb / items, i1 = (item + 1) * fb / items;
@@ -467,9 +467,9 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
       const index_t c0 = cc * 16, c1 = std::min(g.channels, cc * 16 + 16);
       if (!direct) return pack_input<Arch>(dst, img, in.stride(1), ss, c0, c1, T, ws.packed);
       if (!has_tail) return;
-      const index_t len = g.run_len - sc_tail_q0;
+      const index_t len = g.run_len - tail_q0;
       for (index_t c = c0; c < c1; ++c) {
-        std::memcpy(ws.tail + c * T, img + c * in.stride(1) + sc_tail_q0,
+        std::memcpy(ws.tail + c * T, img + c * in.stride(1) + tail_q0,
                     std::size_t(len) * sizeof(float));
         std::fill(ws.tail + c * T + len, ws.tail + (c + 1) * T, 0.f);
       }

@@ -164,8 +164,7 @@ inline void pack_row(const float* row, index_t step, index_t stride, index_t shi
 /// Lanes l < 16 with 0 <= s0 + l < n.
 inline __mmask16 lanes_in_range(index_t s0, index_t n) noexcept {
   const index_t lo = std::clamp<index_t>(-s0, 0, 16), hi = std::clamp<index_t>(n - s0, 0, 16);
-  const unsigned below_hi = hi >= 16 ? 0xFFFFu : (1u << hi) - 1u;
-  return __mmask16(below_hi & ~((1u << lo) - 1u));
+  return __mmask16(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
 /// pack_row over `rows` rows (source rows `row_step` floats apart, packed rows q apart) for dense
@@ -185,7 +184,7 @@ inline void pack_rows_avx512(const float* row, index_t row_step, index_t rows, i
                                           std::uintptr_t(i * index_t(sizeof(float))));
   };
   const auto store_mask = [q](index_t e0) {
-    return q - e0 >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (q - e0)) - 1u);
+    return __mmask16((1u << std::min<index_t>(q - e0, 16)) - 1u);
   };
   const auto row_chunk = [&](const float* r, index_t e0, __mmask16 m0, __mmask16 m1, __mmask16 ms,
                              float* d) {
