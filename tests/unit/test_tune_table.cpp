@@ -2,6 +2,7 @@
 // Tests of include/spk/tune/{params,table,classes,active}.hpp: the text format round trip, the
 // strict parser on malformed tables (errc::bad_format naming file and line), the lookup chain
 // (exact -> nearest class -> device default -> built-in), classes, and the active table.
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -222,4 +223,43 @@ TEST_CASE("tune table: the compiled-in table parses; the active table and its ov
             .kc == 0);
   reset_active_table();  // back to the startup table (SPK_TUNE_TABLE or the compiled-in one)
   CHECK(active_table() != nullptr);
+}
+
+TEST_CASE("tune table: params_for's per-thread memo never answers from a replaced table") {
+  // Rows per shape class (m = 1..12) and density class: more keys than the memo holds, asked
+  // twice in a row and interleaved, then the same keys against a table with other values.
+  const auto make = [](int base) {
+    std::string text = head;
+    for (int m = 1; m <= 12; ++m)
+      for (int dc = 0; dc <= 2; ++dc)
+        text += "cpu:a\tgemm_dense\tm=" + std::to_string(m) + ",n=1,k=1\t" + std::to_string(dc) +
+                "\tkc=" + std::to_string(16 * (base + 3 * m + dc)) + "\n";
+    return parse_table(text);
+  };
+  const auto kc_of = [](int m, int dc) {
+    shape_class c;
+    c.add("m", m).add("n", 1).add("k", 1);
+    lookup_result how;
+    const auto p = params_for<gemm_params>(
+        nullptr, "cpu:a", "gemm_dense", [&] { return c; }, [&] { return std::exp2(-dc / 2.0); },
+        &how);
+    CHECK(how.level == match::exact);
+    return p.kc;
+  };
+  for (int base : {1, 50}) {
+    set_active_table(make(base), false);
+    for (int pass = 0; pass < 2; ++pass)
+      for (int m = 1; m <= 12; ++m)
+        for (int dc = 0; dc <= 2; ++dc) CHECK(kc_of(m, dc) == 16 * (base + 3 * m + dc));
+  }
+  // A kernel the table has no rows for, then rows for it: the memo's "no rows" is per table.
+  set_active_table(table{}, false);
+  CHECK(params_for<gemm_params>(
+            nullptr, "cpu:a", "gemm_dense", [] { return shape_class{}; }, [] { return 1.0; })
+            .kc == 0);
+  set_active_table(parse_table(head + "cpu:a\tgemm_dense\t*\t*\tkc=48\n"), false);
+  CHECK(params_for<gemm_params>(
+            nullptr, "cpu:a", "gemm_dense", [] { return shape_class{}; }, [] { return 1.0; })
+            .kc == 48);
+  reset_active_table();
 }

@@ -86,23 +86,27 @@ conv_shape<S> make_conv_shape(index_t batch, index_t in_channels, const std::arr
   require(out_channels >= 1, where, "out_channels", out_channels, ">= 1");
   require(p.groups >= 1, where, "groups", p.groups, ">= 1");
   require(in_channels % p.groups == 0, where, "groups", p.groups,
-          "a divisor of in_channels (" + std::to_string(in_channels) + ")");
+          [&] { return "a divisor of in_channels (" + std::to_string(in_channels) + ")"; });
   require(out_channels % p.groups == 0, where, "groups", p.groups,
-          "a divisor of out_channels (" + std::to_string(out_channels) + ")");
+          [&] { return "a divisor of out_channels (" + std::to_string(out_channels) + ")"; });
   for (int d = 0; d < S; ++d) {
-    require(in[d] >= 1, where, detail::dim_name("in", d, S), in[d], ">= 1");
-    require(kernel[d] >= 1, where, detail::dim_name("kernel", d, S), kernel[d], ">= 1");
-    require(p.stride[d] >= 1, where, detail::dim_name("stride", d, S), p.stride[d], ">= 1");
-    require(p.dilation[d] >= 1, where, detail::dim_name("dilation", d, S), p.dilation[d], ">= 1");
-    require(p.pad_begin[d] >= 0, where, detail::dim_name("pad_begin", d, S), p.pad_begin[d], ">= 0");
-    require(p.pad_end[d] >= 0, where, detail::dim_name("pad_end", d, S), p.pad_end[d], ">= 0");
+    const auto name = [d](const char* base) {
+      return [=] { return detail::dim_name(base, d, S); };
+    };
+    require(in[d] >= 1, where, name("in"), in[d], ">= 1");
+    require(kernel[d] >= 1, where, name("kernel"), kernel[d], ">= 1");
+    require(p.stride[d] >= 1, where, name("stride"), p.stride[d], ">= 1");
+    require(p.dilation[d] >= 1, where, name("dilation"), p.dilation[d], ">= 1");
+    require(p.pad_begin[d] >= 0, where, name("pad_begin"), p.pad_begin[d], ">= 0");
+    require(p.pad_end[d] >= 0, where, name("pad_end"), p.pad_end[d], ">= 0");
     const index_t span = checked_add(checked_mul(kernel[d] - 1, p.dilation[d], "dilated kernel"), 1,
                                      "dilated kernel");
     const index_t padded = checked_add(checked_add(in[d], p.pad_begin[d], "padded input"), p.pad_end[d],
                                        "padded input");
-    require(span <= padded, where, detail::dim_name("kernel", d, S), kernel[d],
-            "a dilated extent (" + std::to_string(span) + ") <= padded input (" +
-                std::to_string(padded) + ")");
+    require(span <= padded, where, name("kernel"), kernel[d], [&] {
+      return "a dilated extent (" + std::to_string(span) + ") <= padded input (" +
+             std::to_string(padded) + ")";
+    });
     s.out[d] = (padded - span) / p.stride[d] + 1;
   }
   s.batch = batch, s.in_channels = in_channels, s.out_channels = out_channels;

@@ -35,7 +35,9 @@ class tensor_view {
     extents_type strides{};
     index_t s = 1;
     for (int d = Rank - 1; d >= 0; --d) {
-      require(dims[d] >= 0, "tensor_view", "dims[" + std::to_string(d) + "]", dims[d], ">= 0");
+      require(
+          dims[d] >= 0, "tensor_view", [d] { return "dims[" + std::to_string(d) + "]"; }, dims[d],
+          ">= 0");
       strides[d] = s;
       s = checked_mul(s, dims[d], "tensor_view element count");
     }
@@ -108,9 +110,13 @@ class tensor_view {
                              "tensor_view extent");
     require(data_ != nullptr, "tensor_view", "data", "nullptr", "a valid pointer for a non-empty view");
     if (capacity >= 0)
-      require(furthest < capacity, "tensor_view", "capacity", capacity,
-              "> " + std::to_string(furthest) + " (the furthest element the extents and strides reach)",
-              errc::out_of_range);
+      require(
+          furthest < capacity, "tensor_view", "capacity", capacity,
+          [&] {
+            return "> " + std::to_string(furthest) +
+                   " (the furthest element the extents and strides reach)";
+          },
+          errc::out_of_range);
   }
 
   T* data_ = nullptr;
@@ -143,7 +149,8 @@ ncdhw_view<T> make_ncdhw(T* data, index_t n, index_t c, index_t d, index_t h, in
 template <class T>
 matrix_view<T> make_matrix(T* data, index_t rows, index_t cols, index_t ld = -1, index_t capacity = -1) {
   if (ld < 0) ld = cols;
-  require(ld >= cols, "make_matrix", "ld", ld, ">= cols (" + std::to_string(cols) + ")");
+  require(ld >= cols, "make_matrix", "ld", ld,
+          [&] { return ">= cols (" + std::to_string(cols) + ")"; });
   return matrix_view<T>(data, {rows, cols}, {ld, 1}, capacity);
 }
 

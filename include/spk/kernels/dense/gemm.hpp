@@ -231,11 +231,13 @@ void gemm_dense(matrix_view<const float> a, matrix_view<const float> b, matrix_v
                 float alpha, float beta, executor& ex, float* workspace,
                 const std::optional<tune::gemm_params>& prm = std::nullopt) {
   const index_t m = a.dim(0), k = a.dim(1), n = b.dim(1);
-  require(b.dim(0) == k, "gemm_dense", "b.rows", b.dim(0), "== a.cols (" + std::to_string(k) + ")",
-          errc::shape_mismatch);
-  require(c.dim(0) == m && c.dim(1) == n, "gemm_dense", "c.dims",
-          std::to_string(c.dim(0)) + "x" + std::to_string(c.dim(1)),
-          std::to_string(m) + "x" + std::to_string(n), errc::shape_mismatch);
+  require(
+      b.dim(0) == k, "gemm_dense", "b.rows", b.dim(0),
+      [&] { return "== a.cols (" + std::to_string(k) + ")"; }, errc::shape_mismatch);
+  require(
+      c.dim(0) == m && c.dim(1) == n, "gemm_dense", "c.dims",
+      [&] { return std::to_string(c.dim(0)) + "x" + std::to_string(c.dim(1)); },
+      [&] { return std::to_string(m) + "x" + std::to_string(n); }, errc::shape_mismatch);
   if (m == 0 || n == 0) return;
   require(workspace != nullptr, "gemm_dense", "workspace", "nullptr",
           "a buffer of gemm_dense_workspace_size floats");

@@ -329,9 +329,10 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
                    const activation& act, executor& ex, float* workspace, const char* where,
                    double l2_budget = default_l2_budget, const tune::kgs_params& tp = {}) {
   const conv_shape<S> s = check_conv_activations<S>(in, w.filters(), w.kernel(), out, p, where);
-  require(w.channels() == s.in_channels, where, "input", s.in_channels,
-          "C == the weights' channels (" + std::to_string(w.channels()) + ")",
-          errc::shape_mismatch);
+  require(
+      w.channels() == s.in_channels, where, "input", s.in_channels,
+      [&] { return "C == the weights' channels (" + std::to_string(w.channels()) + ")"; },
+      errc::shape_mismatch);
   require(p.groups == 1, where, "groups", p.groups,
           "1 (grouped kgs convolution is not implemented)", errc::unsupported);
   check_activation(act, where);

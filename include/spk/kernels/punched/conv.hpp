@@ -54,16 +54,20 @@ namespace detail {
 /// an M-long row of tokens, so tokens are the vector dimension.
 template <class T>
 nchw_view<T> as_token_row(const matrix_view<T>& m, const char* where, const char* arg) {
-  require(m.dim(1) == 1 || m.stride(1) == 1, where, arg,
-          "column stride " + std::to_string(m.stride(1)), "unit column stride (tokens contiguous)",
-          errc::unsupported);
+  require(
+      m.dim(1) == 1 || m.stride(1) == 1, where, arg,
+      [&] { return "column stride " + std::to_string(m.stride(1)); },
+      "unit column stride (tokens contiguous)", errc::unsupported);
   return nchw_view<T>(m.data(), {1, m.dim(0), 1, m.dim(1)},
                       {m.dim(0) * m.stride(0), m.stride(0), m.dim(1), 1});
 }
 inline void check_linear(const format::punched& w, const char* where) {
-  require(w.kernel()[0] == 1 && w.kernel()[1] == 1, where, "weights",
-          std::to_string(w.kernel()[0]) + "x" + std::to_string(w.kernel()[1]) + " kernel",
-          "a 1x1 (FC) block-punched format", errc::shape_mismatch);
+  require(
+      w.kernel()[0] == 1 && w.kernel()[1] == 1, where, "weights",
+      [&] {
+        return std::to_string(w.kernel()[0]) + "x" + std::to_string(w.kernel()[1]) + " kernel";
+      },
+      "a 1x1 (FC) block-punched format", errc::shape_mismatch);
 }
 }  // namespace detail
 

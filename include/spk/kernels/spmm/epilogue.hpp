@@ -49,15 +49,17 @@ inline xsimd::batch<float, Arch> apply_vec(const epilogue& e, xsimd::batch<float
 /// Shapes: x M x K, y M x N, W N x K. Raises shape_mismatch naming the argument.
 inline void check_spmm(index_t n, index_t k, const matrix_view<const float>& x,
                        const matrix_view<float>& y, const epilogue& e, const char* where) {
-  require(x.dim(1) == k, where, "x.cols", x.dim(1), "== weight cols (" + std::to_string(k) + ")",
-          errc::shape_mismatch);
-  require(y.dim(0) == x.dim(0) && y.dim(1) == n, where, "y.dims",
-          std::to_string(y.dim(0)) + "x" + std::to_string(y.dim(1)),
-          std::to_string(x.dim(0)) + "x" + std::to_string(n), errc::shape_mismatch);
+  require(
+      x.dim(1) == k, where, "x.cols", x.dim(1),
+      [&] { return "== weight cols (" + std::to_string(k) + ")"; }, errc::shape_mismatch);
+  require(
+      y.dim(0) == x.dim(0) && y.dim(1) == n, where, "y.dims",
+      [&] { return std::to_string(y.dim(0)) + "x" + std::to_string(y.dim(1)); },
+      [&] { return std::to_string(x.dim(0)) + "x" + std::to_string(n); }, errc::shape_mismatch);
   require(x.empty() || x.data() != nullptr, where, "x", "nullptr", "a non-null data pointer");
   require(y.empty() || y.data() != nullptr, where, "y", "nullptr", "a non-null data pointer");
   require(!e.residual || e.ldr >= n, where, "epilogue.ldr", e.ldr,
-          ">= N (" + std::to_string(n) + ")");
+          [&] { return ">= N (" + std::to_string(n) + ")"; });
 }
 inline float apply_scalar(const epilogue& e, float v, index_t m, index_t n) noexcept {
   if (e.bias) v += e.bias[n];
