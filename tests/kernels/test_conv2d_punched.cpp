@@ -105,9 +105,12 @@ TEST_CASE("conv2d_punched matches the dense oracle on the shape sweep") {
 
 TEST_CASE("conv2d_punched 1x1 stride 1 reads its input in place, tail tile included") {
   // Plane sizes around the 48 / 8 / 4-position tiles of AVX-512 / AVX2 / SSE, batch 2 (the
-  // tail copy is redone per image), C and F off the 8 x 4 grid.
+  // tail copy is redone per image), C and F off the 8 x 4 grid. Last tiles of 1-4 positions
+  // run across the filters in place (49, 52, 99, 196 on AVX-512), whole vectors in place (16,
+  // 64, 80), others through the tail copy (5, 17, 35).
   std::vector<punched_case> cases;
-  for (index_t hw : std::vector<index_t>{1, 2, 4, 5, 7, 8, 12, 16, 17, 48, 49, 96, 97, 196})
+  for (index_t hw : std::vector<index_t>{1,  2,  3,  4,  5,  7,  8,  12, 16, 17,
+                                         35, 48, 49, 52, 64, 80, 96, 97, 99, 196})
     for (double density : {0.1, 0.5, 1.0}) {
       punched_case c{2, 13, 21, 1, hw, 1, 1, conv2d_params{}, density};
       c.act = density == 0.5 ? activation::relu() : leaky8;

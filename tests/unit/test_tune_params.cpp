@@ -101,9 +101,14 @@ TEST_CASE("tune params: the kgs engine (conv3d_kgs, conv2d_punched, linear_punch
         expect_equal(got.data(), want.data(), want.size());
       }
   }
-  for (index_t k : {1, 3}) {
+  // 1x1 planes of 11 x 11 (a copied tail tile on AVX-512), 7 x 7 (one position, across the
+  // filters) and 8 x 8 (a whole-vector tail), through every chunking and order.
+  for (const auto& khw :
+       std::vector<std::pair<index_t, index_t>>{{1, 11}, {1, 7}, {1, 8}, {3, 11}}) {
+    const index_t k = khw.first, hw = khw.second;
     CAPTURE(k);
-    const index_t c = 19, f = 17, hw = 11;
+    CAPTURE(hw);
+    const index_t c = 19, f = 17;
     auto w = int_tensor<4>({f, c, k, k}, 23 + k);
     const auto m = sparsity::project_punched(w.data(), sparsity::punched_grid(f, c, k * k), 0.3);
     sparsity::apply_mask(w.data(), m.element_mask());

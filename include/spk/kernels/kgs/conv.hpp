@@ -97,6 +97,25 @@ void ukernel_dispatch(int mr, int nv, index_t n, const std::int32_t* off, const 
   ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init, st);
 }
 
+/// kgs_tail_across_filters for mr = 1..M filters and len = 1..kgs_tile::across_max positions.
+template <class Arch, int M = kgs_tile<Arch>::mr>
+void tail_across_mr(int mr, int len, index_t n, const std::int32_t* off, const float* w,
+                    index_t wstride, const float* in, const float* init, float* dst) {
+  static_assert(kgs_tile<Arch>::across_max == 4, "the switch below covers 1..4");
+  if constexpr (M > 1)
+    if (mr < M) return tail_across_mr<Arch, M - 1>(mr, len, n, off, w, wstride, in, init, dst);
+  switch (len) {
+    case 1:
+      return kgs_tail_across_filters<Arch, M, 1>(n, off, w, wstride, in, init, dst);
+    case 2:
+      return kgs_tail_across_filters<Arch, M, 2>(n, off, w, wstride, in, init, dst);
+    case 3:
+      return kgs_tail_across_filters<Arch, M, 3>(n, off, w, wstride, in, init, dst);
+    default:
+      return kgs_tail_across_filters<Arch, M, 4>(n, off, w, wstride, in, init, dst);
+  }
+}
+
 /// A full in-place tile (every position q0 + x a valid output) with its epilogue fused into the
 /// microkernel's store, the activation fixed at compile time.
 template <class Arch>
@@ -381,12 +400,16 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
   const index_t banded =
       !direct && sc.chunks == 1 && !sc.block_major ? band_rows(g, band_budget(l2_budget)) : 0;
   const geometry pg = banded ? band_geometry(g, banded, 0) : g;  // the packed buffer's layout
-  // The direct path's tail tile: the run's last tile when its vectors reach past the run.
-  const index_t tail_q0 = (sc.tiles - 1) * T;
-  const bool has_tail = direct && tail_q0 + T > g.run_len;
+  // The direct path's last tile when the run ends inside it: up to across_max positions run
+  // across the filters in place, whole vectors run in place; otherwise (has_tail) its positions
+  // are copied into ws.tail, zero past the run, so that its vector loads stay inside the input.
+  const index_t tail_q0 = (sc.tiles - 1) * T, tail_len = g.run_len - tail_q0;
+  const bool partial_tail = direct && tail_len < T;
+  const bool tail_across = partial_tail && tail_len <= tile::across_max;
+  const bool has_tail = partial_tail && !tail_across && tail_len % tile::lanes != 0;
   if (direct) {
     entry_offsets<Arch>(w, g, std::int32_t(in.stride(1)), E + PD, ws.offs);
-    entry_offsets<Arch>(w, g, std::int32_t(T), E + PD, ws.offs_tail);
+    if (has_tail) entry_offsets<Arch>(w, g, std::int32_t(T), E + PD, ws.offs_tail);
   } else {
     entry_offsets<Arch>(w, pg, std::int32_t(pg.chan), E + PD, ws.offs);
     std::fill(ws.packed + pg.channels * pg.chan, ws.packed + packed_floats(pg, T), 0.f);
@@ -432,7 +455,9 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
             const index_t e1 = sc.chunks == 1
                                    ? eptr[i + 1]
                                    : std::lower_bound(echan + e0, echan + eptr[i + 1], c1) - echan;
-            const bool at_tail = has_tail && q0 == tail_q0;
+            const bool at_end = partial_tail && q0 == tail_q0;  // the direct path's last tile
+            const bool at_tail = has_tail && at_end;            // ... read from the copy
+            const bool across = tail_across && at_end;
             const float* tin = at_tail  ? ws.tail
                                : direct ? img + q0
                                         : ws.packed + r * tg.run_step + q0;
@@ -441,7 +466,7 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
             // cost ~100 cycles a tile, a third of a sparse 1x1 tile's FMAs). So does a packed
             // tile that lies inside one output row (one segment of T positions; most tiles of
             // 56-224 wide planes), skipping the accumulator round trip (1-3% on C3D conv1a/2a).
-            const bool in_place = last && direct && !at_tail;
+            const bool in_place = last && direct && !at_end;
             const int nseg = last && !in_place ? tile_segments(tg, r, q0, ts.len, seg) : 0;
             for (int x = 0; x < nseg; ++x) seg[x].out += out_shift;
             const bool store_direct = in_place || (nseg == 1 && seg[0].len == T);
@@ -462,8 +487,12 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
                                         tin, init);
                 continue;
               }
-              ukernel_dispatch<Arch>(mr, nv, e1 - e0, toff + e0, wb, gm, tin, init,
+              if (across)
+                tail_across_mr<Arch>(mr, int(ts.len), e1 - e0, toff + e0, wb, gm, tin, init,
                                      last ? acc : part);
+              else
+                ukernel_dispatch<Arch>(mr, nv, e1 - e0, toff + e0, wb, gm, tin, init,
+                                       last ? acc : part);
               if (last)
                 write_tile_impl<Arch, T>(acc, mr, f0, bias, act, obase, out.stride(1), seg, nseg);
             }
