@@ -14,6 +14,7 @@
 #include "spk/core/executor.hpp"
 #include "spk/kernels/fkw/reference.hpp"
 #include "spk/kernels/fkw/ukernel.hpp"
+#include "spk/kernels/kgs/pack.hpp"
 #include "spk/tune/active.hpp"
 #include "spk/tune/classes.hpp"
 
@@ -166,25 +167,23 @@ inline index_t compile_pattern(sparsity::pattern_bits b, index_t kh, index_t kw,
 }
 
 /// Packs image n: packed[c][phase][q][j] = in[n][c][q - pt][j*sw + phase - pl] (0 outside).
-inline void pack_channel(const nchw_view<const float>& in, index_t n, index_t c,
-                         const conv2d_shape& s, const fkw_geometry& g, float* dst) {
+/// The rows that hold input go through the kgs row packer (masked loads on AVX-512: the
+/// scalar per-element bound checks were ~10 % of VGG-16 conv3_2 at 1/8); the rest are zeros.
+template <class Arch>
+void pack_channel(const nchw_view<const float>& in, index_t n, index_t c, const conv2d_shape& s,
+                  const fkw_geometry& g, float* dst) {
   const index_t sw = g.flat ? 1 : s.params.stride[1];
   const index_t pt = s.params.pad_begin[0], pl = s.params.pad_begin[1];
-  const index_t H = s.in[0], W = s.in[1], xs = in.stride(3);
-  for (index_t ph = 0; ph < sw; ++ph)
-    for (index_t q = 0; q < g.rows; ++q) {
-      float* row = dst + ph * g.plane + q * g.ld;
-      const index_t iy = q - pt;
-      if (iy < 0 || iy >= H) {
-        std::fill(row, row + g.ld, 0.f);
-        continue;
-      }
-      const float* src = in.data() + n * in.stride(0) + c * in.stride(1) + iy * in.stride(2);
-      for (index_t j = 0; j < g.ld; ++j) {
-        const index_t ix = j * sw + ph - pl;
-        row[j] = ix >= 0 && ix < W ? src[ix * xs] : 0.f;
-      }
-    }
+  const index_t y0 = std::min(g.rows, pt), y1 = std::min(g.rows, pt + s.in[0]);
+  const float* src = in.data() + n * in.stride(0) + c * in.stride(1);
+  for (index_t ph = 0; ph < sw; ++ph) {
+    float* p = dst + ph * g.plane;
+    std::fill(p, p + y0 * g.ld, 0.f);
+    if (y1 > y0)
+      kgs::detail::pack_rows<Arch>(src + (y0 - pt) * in.stride(2), in.stride(2), y1 - y0, s.in[1],
+                                   in.stride(3), sw, ph - pl, g.ld, p + y0 * g.ld);
+    std::fill(p + y1 * g.ld, p + g.rows * g.ld, 0.f);
+  }
 }
 
 /// Everything a work item reads.
@@ -377,7 +376,7 @@ void conv2d_fkw(nchw_view<const float> in, const format::fkw& w, const float* bi
   const detail::item_fn item = detail::pick_item<Arch>(g);
   for (index_t n = 0; n < s.batch; ++n) {
     ex.parallel_for(s.in_channels, [&](index_t c) {
-      detail::pack_channel(in, n, c, s, g, packed + c * g.cstride);
+      detail::pack_channel<Arch>(in, n, c, s, g, packed + c * g.cstride);
     });
     const detail::fkw_call call{
         &w,    &s, &g, steps, nsteps, packed, bias, out.data() + n * out.stride(0), out.stride(1),
