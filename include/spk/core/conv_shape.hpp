@@ -20,9 +20,7 @@ struct conv_params {
   dims_type dilation;
   index_t groups = 1;
 
-  conv_params() noexcept {
-    stride.fill(1), pad_begin.fill(0), pad_end.fill(0), dilation.fill(1);
-  }
+  conv_params() noexcept { stride.fill(1), pad_begin.fill(0), pad_end.fill(0), dilation.fill(1); }
   conv_params& with_stride(index_t s) noexcept { return stride.fill(s), *this; }
   conv_params& with_stride(const dims_type& s) noexcept { return stride = s, *this; }
   /// Same padding on both sides of every spatial dim.
@@ -52,7 +50,9 @@ struct conv_shape {
   index_t out_volume() const noexcept { return prod(out); }
   index_t in_volume() const noexcept { return prod(in); }
   /// Dense weight count F * (C/g) * prod(kernel).
-  index_t weight_count() const noexcept { return out_channels * in_channels_per_group() * kernel_volume(); }
+  index_t weight_count() const noexcept {
+    return out_channels * in_channels_per_group() * kernel_volume();
+  }
   /// Dense multiply-adds x 2.
   double dense_flops() const noexcept {
     return 2.0 * double(batch) * double(weight_count()) * double(out_volume());
@@ -101,8 +101,8 @@ conv_shape<S> make_conv_shape(index_t batch, index_t in_channels, const std::arr
     require(p.pad_end[d] >= 0, where, name("pad_end"), p.pad_end[d], ">= 0");
     const index_t span = checked_add(checked_mul(kernel[d] - 1, p.dilation[d], "dilated kernel"), 1,
                                      "dilated kernel");
-    const index_t padded = checked_add(checked_add(in[d], p.pad_begin[d], "padded input"), p.pad_end[d],
-                                       "padded input");
+    const index_t padded = checked_add(checked_add(in[d], p.pad_begin[d], "padded input"),
+                                       p.pad_end[d], "padded input");
     require(span <= padded, where, name("kernel"), kernel[d], [&] {
       return "a dilated extent (" + std::to_string(span) + ") <= padded input (" +
              std::to_string(padded) + ")";
@@ -124,8 +124,8 @@ conv_shape<S> make_conv_shape(index_t batch, index_t in_channels, const std::arr
 
 /// Checks that an activation view has the dims {n, c, spatial...}; raises shape_mismatch.
 template <class T, int R>
-void require_dims(const tensor_view<T, R>& v, const typename tensor_view<T, R>::extents_type& expected,
-                  const char* where,
+void require_dims(const tensor_view<T, R>& v,
+                  const typename tensor_view<T, R>::extents_type& expected, const char* where,
                   const char* arg) {
   for (int d = 0; d < R; ++d)
     if (v.dim(d) != expected[d]) {
@@ -142,13 +142,14 @@ void require_dims(const tensor_view<T, R>& v, const typename tensor_view<T, R>::
 /// extent `kernel` (dense or any compressed format): builds the shape from the input dims,
 /// checks the output dims and non-null data. Every conv kernel family starts with this.
 template <int S>
-conv_shape<S> check_conv_activations(const tensor_view<const float, S + 2>& input, index_t out_channels,
-                                     const std::array<index_t, S>& kernel,
-                                     const tensor_view<float, S + 2>& output, const conv_params<S>& p,
-                                     const char* where) {
+conv_shape<S> check_conv_activations(const tensor_view<const float, S + 2>& input,
+                                     index_t out_channels, const std::array<index_t, S>& kernel,
+                                     const tensor_view<float, S + 2>& output,
+                                     const conv_params<S>& p, const char* where) {
   std::array<index_t, S> in{};
   for (int d = 0; d < S; ++d) in[d] = input.dim(d + 2);
-  const conv_shape<S> s = make_conv_shape<S>(input.dim(0), input.dim(1), in, out_channels, kernel, p, where);
+  const conv_shape<S> s =
+      make_conv_shape<S>(input.dim(0), input.dim(1), in, out_channels, kernel, p, where);
   std::array<index_t, S + 2> want_out{};
   want_out[0] = s.batch, want_out[1] = s.out_channels;
   for (int d = 0; d < S; ++d) want_out[d + 2] = s.out[d];
@@ -167,7 +168,8 @@ conv_shape<S> check_conv_dense(const tensor_view<const float, S + 2>& input,
                                const char* where) {
   std::array<index_t, S> kernel{};
   for (int d = 0; d < S; ++d) kernel[d] = weights.dim(d + 2);
-  const conv_shape<S> s = check_conv_activations<S>(input, weights.dim(0), kernel, output, p, where);
+  const conv_shape<S> s =
+      check_conv_activations<S>(input, weights.dim(0), kernel, output, p, where);
   std::array<index_t, S + 2> want_w{};
   want_w[0] = s.out_channels, want_w[1] = s.in_channels_per_group();
   for (int d = 0; d < S; ++d) want_w[d + 2] = s.kernel[d];

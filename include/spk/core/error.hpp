@@ -31,14 +31,22 @@ enum class errc {
 /// Short stable name of a code ("invalid_argument", ...), used in messages and tests.
 inline const char* to_string(errc c) noexcept {
   switch (c) {
-    case errc::invalid_argument: return "invalid_argument";
-    case errc::shape_mismatch: return "shape_mismatch";
-    case errc::out_of_range: return "out_of_range";
-    case errc::overflow: return "overflow";
-    case errc::bad_format: return "bad_format";
-    case errc::io: return "io";
-    case errc::opencl: return "opencl";
-    case errc::unsupported: return "unsupported";
+    case errc::invalid_argument:
+      return "invalid_argument";
+    case errc::shape_mismatch:
+      return "shape_mismatch";
+    case errc::out_of_range:
+      return "out_of_range";
+    case errc::overflow:
+      return "overflow";
+    case errc::bad_format:
+      return "bad_format";
+    case errc::io:
+      return "io";
+    case errc::opencl:
+      return "opencl";
+    case errc::unsupported:
+      return "unsupported";
   }
   return "unknown";
 }

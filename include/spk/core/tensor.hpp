@@ -49,7 +49,8 @@ class tensor_view {
     return tensor_view<const T, Rank>::unchecked(data_, dims_, strides_);
   }
   /// For internal conversions that keep an already-checked geometry.
-  static tensor_view unchecked(T* data, const extents_type& dims, const extents_type& strides) noexcept {
+  static tensor_view unchecked(T* data, const extents_type& dims,
+                               const extents_type& strides) noexcept {
     tensor_view v;
     v.data_ = data;
     v.dims_ = dims;
@@ -98,9 +99,12 @@ class tensor_view {
     index_t furthest = 0;
     bool empty = false;
     for (int d = 0; d < Rank; ++d) {
-      if (dims_[d] < 0) raise_arg(errc::invalid_argument, "tensor_view", "dims[" + std::to_string(d) + "]", dims_[d], ">= 0");
+      if (dims_[d] < 0)
+        raise_arg(errc::invalid_argument, "tensor_view", "dims[" + std::to_string(d) + "]",
+                  dims_[d], ">= 0");
       if (strides_[d] < 0)
-        raise_arg(errc::invalid_argument, "tensor_view", "strides[" + std::to_string(d) + "]", strides_[d], ">= 0");
+        raise_arg(errc::invalid_argument, "tensor_view", "strides[" + std::to_string(d) + "]",
+                  strides_[d], ">= 0");
       if (dims_[d] == 0) empty = true;
     }
     checked_product(dims_.begin(), dims_.end(), "tensor_view element count");
@@ -108,7 +112,8 @@ class tensor_view {
     for (int d = 0; d < Rank; ++d)
       furthest = checked_add(furthest, checked_mul(dims_[d] - 1, strides_[d], "tensor_view extent"),
                              "tensor_view extent");
-    require(data_ != nullptr, "tensor_view", "data", "nullptr", "a valid pointer for a non-empty view");
+    require(data_ != nullptr, "tensor_view", "data", "nullptr",
+            "a valid pointer for a non-empty view");
     if (capacity >= 0)
       require(
           furthest < capacity, "tensor_view", "capacity", capacity,
@@ -147,7 +152,8 @@ ncdhw_view<T> make_ncdhw(T* data, index_t n, index_t c, index_t d, index_t h, in
 }
 /// Row-major matrix view with leading dimension `ld` (defaults to `cols`).
 template <class T>
-matrix_view<T> make_matrix(T* data, index_t rows, index_t cols, index_t ld = -1, index_t capacity = -1) {
+matrix_view<T> make_matrix(T* data, index_t rows, index_t cols, index_t ld = -1,
+                           index_t capacity = -1) {
   if (ld < 0) ld = cols;
   require(ld >= cols, "make_matrix", "ld", ld,
           [&] { return ">= cols (" + std::to_string(cols) + ")"; });
@@ -163,7 +169,9 @@ class tensor {
   explicit tensor(const extents_type& dims) : dims_(dims), buf_(element_count(dims)) {}
   tensor(const extents_type& dims, const T& value) : tensor(dims) { buf_.fill(value); }
 
-  tensor_view<T, Rank> view() { return tensor_view<T, Rank>::contiguous(buf_.data(), dims_, buf_.size()); }
+  tensor_view<T, Rank> view() {
+    return tensor_view<T, Rank>::contiguous(buf_.data(), dims_, buf_.size());
+  }
   tensor_view<const T, Rank> view() const {
     return tensor_view<const T, Rank>::contiguous(buf_.data(), dims_, buf_.size());
   }
@@ -179,7 +187,9 @@ class tensor {
  private:
   static index_t element_count(const extents_type& dims) {
     for (int d = 0; d < Rank; ++d)
-      if (dims[d] < 0) raise_arg(errc::invalid_argument, "tensor", "dims[" + std::to_string(d) + "]", dims[d], ">= 0");
+      if (dims[d] < 0)
+        raise_arg(errc::invalid_argument, "tensor", "dims[" + std::to_string(d) + "]", dims[d],
+                  ">= 0");
     return checked_product(dims.begin(), dims.end(), "tensor element count");
   }
 

@@ -506,11 +506,10 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
       const index_t c0 = cc * 16, c1 = std::min(g.channels, cc * 16 + 16);
       if (!direct) return pack_input<Arch>(dst, img, in.stride(1), ss, c0, c1, T, ws.packed);
       if (!has_tail) return;
-      const index_t len = g.run_len - tail_q0;
       for (index_t c = c0; c < c1; ++c) {
         std::memcpy(ws.tail + c * T, img + c * in.stride(1) + tail_q0,
-                    std::size_t(len) * sizeof(float));
-        std::fill(ws.tail + c * T + len, ws.tail + (c + 1) * T, 0.f);
+                    std::size_t(tail_len) * sizeof(float));
+        std::fill(ws.tail + c * T + tail_len, ws.tail + (c + 1) * T, 0.f);
       }
     });
   };
