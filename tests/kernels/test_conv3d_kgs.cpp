@@ -3,6 +3,8 @@
 // pruned weights, over a sweep of shapes around the tile (48 / 8 / 4 positions), strides,
 // paddings, (2+1)D kernels, group shapes, densities, bias + ReLU and thread counts.
 // Small-integer data: every sum is exact, so comparisons are exact.
+#include <algorithm>
+#include <limits>
 #include <vector>
 
 #include "harness.hpp"
@@ -130,6 +132,58 @@ TEST_CASE("conv3d_kgs group shapes, vanilla and densities") {
   cases.push_back(nb);
   for (executor* ex : executors())
     for (const auto& c : cases) check_case(c, *ex);
+}
+
+// Shared pad rows (make_geometry): stride 1, symmetric H padding p <= the kernel's row reach
+// packs planes H + p rows apart; the last plane's taps read p rows past the last channel. Rows
+// 130 wide (+ p) outrun the tile's own zero tail, so only the geometry's overhang keeps those
+// reads on zeros: the workspace here is NaN-filled and oversized, so a short tail reads NaN.
+TEST_CASE("conv3d_kgs shared pad rows: geometry, overhang and results") {
+  using arch = default_arch;
+  struct rcase {
+    std::array<index_t, 3> in, kernel;
+    conv3d_params p;
+    bool shared;
+  };
+  const std::vector<rcase> cases = {
+      {{3, 4, 130}, {3, 3, 3}, conv3d_params{}.with_pad(1), true},
+      {{2, 3, 131}, {1, 3, 3}, conv3d_params{}.with_pad({0, 1, 1}, {0, 1, 1}), true},
+      {{3, 5, 129}, {3, 5, 5}, conv3d_params{}.with_pad(2), true},
+      {{3, 5, 9}, {3, 5, 5}, conv3d_params{}.with_pad({1, 1, 2}, {1, 1, 2}), true},
+      {{3, 4, 9}, {3, 3, 3}, conv3d_params{}.with_pad({1, 1, 1}, {1, 0, 1}), false},  // asym.
+      {{3, 4, 9}, {3, 3, 3}, conv3d_params{}.with_pad(1).with_stride({1, 2, 1}), false},
+      {{3, 6, 9}, {3, 3, 3}, conv3d_params{}.with_pad({1, 3, 1}, {1, 3, 1}), false},  // p > 2
+  };
+  for (const auto& rc : cases)
+    for (double density : {0.5, 1.0}) {
+      CAPTURE(rc.in[1]);
+      CAPTURE(rc.in[2]);
+      CAPTURE(rc.kernel[1]);
+      CAPTURE(density);
+      const index_t c = 5, f = 9, K = rc.kernel[0] * rc.kernel[1] * rc.kernel[2];
+      const auto s = make_conv_shape<3>(1, c, rc.in, f, rc.kernel, rc.p);
+      const auto g = kgs::detail::make_geometry<3>(s, kgs::kgs_tile<arch>::positions);
+      const index_t ph = rc.p.pad_begin[1];
+      const index_t padded = rc.in[1] + ph + rc.p.pad_end[1];
+      CHECK(g.q[1] == (rc.shared ? rc.in[1] + ph : (padded + rc.p.stride[1] - 1) / rc.p.stride[1]));
+      CHECK(g.overhang == (rc.shared ? ph * g.q[2] : 0));
+      auto in = int_tensor<5>({1, c, rc.in[0], rc.in[1], rc.in[2]}, 70);
+      auto w = int_tensor<5>({f, c, rc.kernel[0], rc.kernel[1], rc.kernel[2]}, 71);
+      auto bias = int_tensor<1>({f}, 72);
+      const auto m = sparsity::project_kgs(w.data(), {f, c, K, 8, 4}, density);
+      sparsity::apply_mask(w.data(), m.element_mask());
+      const auto fmt = format::kgs3d::build(w.view(), m);
+      const std::array<index_t, 5> od{1, f, s.out[0], s.out[1], s.out[2]};
+      auto want = nan_tensor<5>(od), got = nan_tensor<5>(od);
+      dense::conv3d_reference(in.view(), w.view(), bias.data(), want.view(), rc.p);
+      const index_t need = kgs::conv3d_kgs_workspace_size<arch>(fmt, s);
+      aligned_buffer<float> ws(need + 4096);
+      std::fill(ws.data(), ws.data() + need + 4096, std::numeric_limits<float>::quiet_NaN());
+      for (executor* ex : executors()) {
+        kgs::conv3d_kgs<arch>(fmt, in.view(), bias.data(), got.view(), rc.p, false, *ex, ws.data());
+        SPK_CHECK_EXACT(got.data(), want.data(), got.size());
+      }
+    }
 }
 
 TEST_CASE("conv3d_kgs writes into a channel slice and keeps kept zeros") {

@@ -32,6 +32,7 @@ struct geometry {
   dims3 in{}, out{}, kernel{}, stride{}, pad{}, dil{}, q{};
   index_t plane = 0, phase = 0, chan = 0, channels = 0;
   index_t runs = 1, run_len = 0, run_step = 0;  ///< flat runs of output positions
+  index_t overhang = 0;  ///< zero floats taps may read past the last channel (shared pad rows)
 
   index_t tap_offset(index_t k) const noexcept {
     dims3 u{};
@@ -70,6 +71,16 @@ geometry make_geometry(const conv_shape<S>& s, index_t tile) {
       s.params.pad_end[S - 1] == g.pad[2] && g.pad[1] >= 1 &&
       (g.kernel[2] - 1) * g.dil[2] >= g.pad[2])  // and every output column fits
     g.q[2] = g.in[2] + g.pad[2];
+  // Shared pad rows, the same between the planes of a 3D volume: the bottom pad rows of a plane
+  // double as the top pad of the next (Hq = H + p, not H + 2p), p rows fewer dropped per output
+  // plane (C3D conv4's 14 x 14 planes: 225 positions instead of 240, 5% fewer tiles). The
+  // last plane's taps then reach p rows past the channel, into the next channel's first plane
+  // (depth or top padding: zeros) or, after the last channel, into `overhang` zeros.
+  if (g.stride == dims3{1, 1, 1} && S == 3 && g.q[0] > 1 && g.pad[1] >= 1 &&
+      s.params.pad_end[S - 2] == g.pad[1] && (g.kernel[1] - 1) * g.dil[1] >= g.pad[1]) {
+    g.q[1] = g.in[1] + g.pad[1];
+    g.overhang = checked_mul(g.pad[1], g.q[2], "kgs packed input");
+  }
   g.channels = s.in_channels;
   g.plane = checked_mul(g.q[1], g.q[2], "kgs packed input");
   g.phase = checked_mul(g.q[0], g.plane, "kgs packed input");
@@ -87,8 +98,8 @@ geometry make_geometry(const conv_shape<S>& s, index_t tile) {
 
 /// Floats of packed input incl. the zeroed tail the last tile over-reads.
 inline index_t packed_floats(const geometry& g, index_t tile) {
-  return checked_add(checked_mul(g.channels, g.chan, "kgs packed input"), tile + 64,
-                     "kgs packed input");
+  return checked_add(checked_mul(g.channels, g.chan, "kgs packed input"),
+                     checked_add(g.overhang, tile + 64, "kgs packed input"), "kgs packed input");
 }
 
 /// Row banding of a planar (depth-1) geometry: output rows are computed `rows` at a time from a
