@@ -3,8 +3,6 @@
 // pruned weights, over a sweep of shapes around the tile (48 / 8 / 4 positions), strides,
 // paddings, (2+1)D kernels, group shapes, densities, bias + ReLU and thread counts.
 // Small-integer data: every sum is exact, so comparisons are exact.
-#include <algorithm>
-#include <limits>
 #include <vector>
 
 #include "harness.hpp"
@@ -177,8 +175,7 @@ TEST_CASE("conv3d_kgs shared pad rows: geometry, overhang and results") {
       auto want = nan_tensor<5>(od), got = nan_tensor<5>(od);
       dense::conv3d_reference(in.view(), w.view(), bias.data(), want.view(), rc.p);
       const index_t need = kgs::conv3d_kgs_workspace_size<arch>(fmt, s);
-      aligned_buffer<float> ws(need + 4096);
-      std::fill(ws.data(), ws.data() + need + 4096, std::numeric_limits<float>::quiet_NaN());
+      aligned_buffer<float> ws(need + 4096, spk_test::nan());
       for (executor* ex : executors()) {
         kgs::conv3d_kgs<arch>(fmt, in.view(), bias.data(), got.view(), rc.p, false, *ex, ws.data());
         SPK_CHECK_EXACT(got.data(), want.data(), got.size());
