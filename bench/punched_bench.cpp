@@ -8,6 +8,7 @@
 // ratios: spk-report --scheme punched.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -44,18 +45,25 @@ pruned_layer prune(layer_problem& p, double density) {
   return r;
 }
 
-void bm_punched(benchmark::State& st, const zoo::layer& l, double density) {
+/// `planned`: the prepared call (conv2d_punched_plan::run, checks and offsets done once, as
+/// XNNPACK's operator below is set up once); otherwise the one-shot conv2d_punched.
+void bm_punched(benchmark::State& st, const zoo::layer& l, double density, bool planned) {
+  namespace kp = spk::kernels::punched;
   layer_problem& p = cached_problem(l);
   const auto s = l.conv2d_shape();
   const pruned_layer pl = prune(p, density);
+  const kp::conv2d_punched_plan<> plan(*pl.fmt, s);
   spk::aligned_buffer<float> out(p.output_size()),
-      ws(spk::kernels::punched::conv2d_punched_workspace_size(*pl.fmt, s));
+      ws(std::max(plan.workspace_size(), kp::conv2d_punched_workspace_size(*pl.fmt, s)));
   const auto vin = spk::make_nchw<const float>(p.input(), l.batch, l.C, l.in[1], l.in[2]);
   const auto vout = spk::make_nchw<float>(out.data(), l.batch, l.F, s.out[0], s.out[1]);
   auto& ex = spk::default_executor();
   const auto run = [&] {
-    spk::kernels::punched::conv2d_punched(*pl.fmt, vin, p.bias(), vout, s.params,
-                                          spk::kernels::activation::none(), ex, ws.data());
+    if (planned)
+      plan.run(vin, p.bias(), vout, ex, ws.data());
+    else
+      kp::conv2d_punched(*pl.fmt, vin, p.bias(), vout, s.params, spk::kernels::activation::none(),
+                         ex, ws.data());
   };
   run();
   for (auto _ : st) run();
@@ -93,7 +101,9 @@ void register_all() {
   const auto add = [&](const zoo::layer& l, double density, const std::string& config) {
     const std::string tail = "/" + l.full_name() + "/" + config;
     reg("conv2d_punched" + tail,
-        [l, density](benchmark::State& st) { bm_punched(st, l, density); });
+        [l, density](benchmark::State& st) { bm_punched(st, l, density, false); });
+    reg("conv2d_punched_plan" + tail,
+        [l, density](benchmark::State& st) { bm_punched(st, l, density, true); });
     if (pointwise(l))
       reg("conv2d_xnnpack_sparse" + tail,
           [l, density, threads](benchmark::State& st) { bm_xnnpack(st, l, density, threads); });

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The "punched" scheme (YOLObile block-punched, 8 filters x 4 channels, official score):
-// conv2d_punched on any 2D conv. Without --density, YOLOv4 layers run at the 8x and 14x
-// per-layer schedules (zoo/prune_configs.hpp; the dense stem is skipped) and every other layer
-// at 80% and 90% sparsity. 1x1 stride-1 rows also time XNNPACK's sparse NCHW path on the same
-// pruned weights.
+// conv2d_punched_plan (the prepared conv2d_punched) on any 2D conv. Without --density, YOLOv4
+// layers run at the 8x and 14x per-layer schedules (zoo/prune_configs.hpp; the dense stem is
+// skipped) and every other layer at 80% and 90% sparsity. 1x1 stride-1 rows also time XNNPACK's
+// sparse NCHW path on the same pruned weights.
 #pragma once
 
 #include <memory>
@@ -46,6 +46,7 @@ struct punched_state {
   punched_weights w;
   spk::aligned_buffer<float> out, ws, xnn_out;
   std::unique_ptr<reference_check> check;
+  std::unique_ptr<spk::kernels::punched::conv2d_punched_plan<>> plan;
 #ifdef SPK_BENCH_HAVE_XNNPACK
   std::unique_ptr<spk_bench::xnnpack_sparse_1x1> xnn;
 #endif
@@ -64,16 +65,18 @@ inline scheme_kernel prepare_punched(const layer_context& ctx, double density) {
   st->w = make_punched_weights(ctx.problem, density);
   const spk::format::punched& fmt = *st->w.fmt;
   st->out = spk::aligned_buffer<float>(ctx.problem.output_size(), 0.f);
-  st->ws = spk::aligned_buffer<float>(spk::kernels::punched::conv2d_punched_workspace_size(fmt, s));
+  // The prepared call: checks, tune lookup and offsets once, as XNNPACK's operator and
+  // oneDNN's primitive are made once.
+  st->plan = std::make_unique<spk::kernels::punched::conv2d_punched_plan<>>(fmt, s);
+  st->ws = spk::aligned_buffer<float>(st->plan->workspace_size());
   st->check = std::make_unique<reference_check>(ctx.problem.make_check(st->w.pruned.data()));
   scheme_kernel r;
   r.density = fmt.density();
   r.nz_flop = sp::conv_nz_flops(s, fmt.kept_weights());
   const auto vin = spk::make_nchw<const float>(ctx.problem.input(), l.batch, l.C, l.in[1], l.in[2]);
   const auto vout = spk::make_nchw<float>(st->out.data(), l.batch, l.F, s.out[0], s.out[1]);
-  r.run = [st, vin, vout, p = s.params, b = ctx.problem.bias(), &ex = ctx.ex] {
-    spk::kernels::punched::conv2d_punched(*st->w.fmt, vin, b, vout, p,
-                                          spk::kernels::activation::none(), ex, st->ws.data());
+  r.run = [st, vin, vout, b = ctx.problem.bias(), &ex = ctx.ex] {
+    st->plan->run(vin, b, vout, ex, st->ws.data());
   };
   r.max_rel_err = [st] { return st->check->max_rel_err(st->out.data()); };
 #ifdef SPK_BENCH_HAVE_XNNPACK
@@ -106,7 +109,7 @@ inline scheme punched_scheme() {
   scheme s;
   s.name = "punched";
   s.summary =
-      "YOLObile block-punched (8 filters x 4 channels share kept positions): conv2d_punched";
+      "YOLObile block-punched (8 filters x 4 channels share kept positions): conv2d_punched_plan";
   s.default_densities = {0.2, 0.1};
   s.supports = [](const zoo::layer& l) { return l.op == zoo::op_kind::conv2d && l.groups == 1; };
   s.prepare = detail::prepare_punched;

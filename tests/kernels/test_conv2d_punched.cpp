@@ -64,6 +64,14 @@ void check_case(const punched_case& pc, executor& ex) {
   oracle(in, w, bp, want, pc.p, pc.act);
   punched::conv2d_punched(fmt, in.view(), bp, got.view(), pc.p, pc.act, ex);
   SPK_CHECK_EXACT(got.data(), want.data(), got.size());
+  // The prepared call, run twice into a NaN output (its offsets are reused between runs).
+  const punched::conv2d_punched_plan<> plan(fmt, s, pc.act);
+  aligned_buffer<float> pws(plan.workspace_size());
+  for (int run = 0; run < 2; ++run) {
+    auto pout = nan_tensor<4>(od);
+    plan.run(in.view(), bp, pout.view(), ex, pws.data());
+    SPK_CHECK_EXACT(pout.data(), want.data(), pout.size());
+  }
   if (ex.concurrency() == 1) {
     auto ref = nan_tensor<4>(od);
     punched::conv2d_punched_reference(fmt, in.view(), bp, ref.view(), pc.p, pc.act);
@@ -167,6 +175,31 @@ TEST_CASE("conv2d_punched 1x1 stride 1 reads its input in place, tail tile inclu
   oracle(dense_in, w, nullptr, want1, {}, activation::none());
   punched::conv2d_punched(fmt, strided, nullptr, got1.view());
   SPK_CHECK_EXACT(got1.data(), want1.data(), got1.size());
+
+  // A plan is made for the contiguous layout: the channel slice (same channel stride, wider
+  // batch stride) runs its in-place path; a padded channel stride and the strided view, whose
+  // offsets differ, take the full call. Each into a NaN output.
+  const punched::conv2d_punched_plan<> plan2(fmt, make_conv_shape<2>(2, C, {H, W}, F, {1, 1}, {}),
+                                             activation::relu());
+  aligned_buffer<float> pws(plan2.workspace_size());
+  auto got2 = nan_tensor<4>({2, F, H, W});
+  plan2.run(in_slice, bias.data(), got2.view(), default_executor(), pws.data());
+  SPK_CHECK_EXACT(got2.data(), want.data(), got2.size());
+  auto padded = nan_tensor<4>({2, C, H * W + 5, 1});
+  for (index_t n = 0; n < 2; ++n)
+    for (index_t c = 0; c < C; ++c)
+      std::copy(in_copy.data() + (n * C + c) * H * W, in_copy.data() + (n * C + c + 1) * H * W,
+                padded.data() + (n * C + c) * (H * W + 5));
+  const auto vpad =
+      nchw_view<const float>(padded.data(), {2, C, H, W}, {C * (H * W + 5), H * W + 5, W, 1});
+  got2.fill(spk_test::nan());
+  plan2.run(vpad, bias.data(), got2.view(), default_executor(), pws.data());
+  SPK_CHECK_EXACT(got2.data(), want.data(), got2.size());
+  const punched::conv2d_punched_plan<> plan1(fmt, make_conv_shape<2>(1, C, {H, W}, F, {1, 1}, {}));
+  aligned_buffer<float> pws1(plan1.workspace_size());
+  got1.fill(spk_test::nan());
+  plan1.run(strided, nullptr, got1.view(), default_executor(), pws1.data());
+  SPK_CHECK_EXACT(got1.data(), want1.data(), got1.size());
 }
 
 TEST_CASE("conv2d_punched block shapes, densities 0 and 1, no bias") {
@@ -263,6 +296,24 @@ TEST_CASE("conv2d_punched and linear_punched reject bad arguments") {
   SPK_CHECK_ERROR(punched::conv2d_punched(fmt, in.view(), nullptr, out.view(),
                                           conv2d_params{}.with_pad(1).with_groups(2)),
                   errc::unsupported, "groups");
+  // The plan checks its problem once and each run's tensors against it.
+  const auto s = make_conv_shape<2>(1, 8, {6, 6}, 8, {3, 3}, p);
+  SPK_CHECK_ERROR(
+      punched::conv2d_punched_plan<>(fmt, make_conv_shape<2>(1, 5, {6, 6}, 8, {3, 3}, p)),
+      errc::shape_mismatch, "channels");
+  SPK_CHECK_ERROR(
+      punched::conv2d_punched_plan<>(fmt, make_conv_shape<2>(1, 8, {6, 6}, 8, {1, 1}, {})),
+      errc::shape_mismatch, "kernel 3x3");
+  SPK_CHECK_ERROR(punched::conv2d_punched_plan<>(fmt, s, activation::leaky_relu(NAN)),
+                  errc::invalid_argument, "alpha");
+  const punched::conv2d_punched_plan<> plan(fmt, s);
+  aligned_buffer<float> ws(plan.workspace_size());
+  SPK_CHECK_ERROR(plan.run(in5.view(), nullptr, out.view(), default_executor(), ws.data()),
+                  errc::shape_mismatch, "input");
+  SPK_CHECK_ERROR(plan.run(in.view(), nullptr, bad.view(), default_executor(), ws.data()),
+                  errc::shape_mismatch, "output");
+  SPK_CHECK_ERROR(plan.run(in.view(), nullptr, out.view(), default_executor(), nullptr),
+                  errc::invalid_argument, "workspace");
   auto xt = int_tensor<2>({8, 5}, 123);
   auto yt = nan_tensor<2>({8, 5});
   SPK_CHECK_ERROR(punched::linear_punched(fmt, xt.view(), nullptr, yt.view()), errc::shape_mismatch,

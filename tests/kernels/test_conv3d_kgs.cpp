@@ -64,6 +64,13 @@ void check_case(const kgs_case& kc, executor& ex) {
     for (index_t i = 0; i < want.size(); ++i) want.data()[i] = std::max(want.data()[i], 0.f);
   kgs::conv3d_kgs(fmt, in.view(), bp, got.view(), kc.p, kc.relu, ex);
   SPK_CHECK_EXACT(got.data(), want.data(), got.size());
+  const kgs::conv3d_kgs_plan<> plan(fmt, s, kc.relu);  // the prepared call, run twice
+  aligned_buffer<float> pws(plan.workspace_size());
+  for (int run = 0; run < 2; ++run) {
+    auto pout = nan_tensor<5>(od);
+    plan.run(in.view(), bp, pout.view(), ex, pws.data());
+    SPK_CHECK_EXACT(pout.data(), want.data(), pout.size());
+  }
   if (ex.concurrency() == 1) {  // the reference once per case is enough
     kgs::conv3d_kgs_reference(fmt, in.view(), bp, ref.view(), kc.p, kc.relu);
     SPK_CHECK_EXACT(ref.data(), want.data(), ref.size());

@@ -49,6 +49,19 @@ void conv2d_punched(const format::punched& w, nchw_view<const float> in, const f
   conv2d_punched<Arch>(w, in, bias, out, p, act, ex, ws.data(), prm);
 }
 
+/// conv2d_punched prepared for problem `s`: weights, activation and params fixed at
+/// construction, run(in, bias, out, ex, workspace) per call with workspace_size() floats. The
+/// plan points at `w`, which must outlive it; params come from `prm` or the tune table active
+/// at construction. For layers run many times, where the per-call checks, tune lookup and
+/// offsets are a visible share (small sparse 1x1 layers).
+template <class Arch = default_arch>
+class conv2d_punched_plan : public kgs::detail::conv_plan<Arch, 2> {
+ public:
+  conv2d_punched_plan(const format::punched& w, const conv2d_shape& s, const activation& act = {},
+                      const std::optional<tune::kgs_params>& prm = std::nullopt)
+      : kgs::detail::conv_plan<Arch, 2>(w, s, act, prm, "conv2d_punched") {}
+};
+
 namespace detail {
 /// x^T (C x M, unit column stride) as a 1 x C x 1 x M image: the FC layer is a 1x1 conv over
 /// an M-long row of tokens, so tokens are the vector dimension.
