@@ -4,6 +4,7 @@
 // off the F / C grid, densities 0..1, the in-place 1x1 path and its tail tile, activations.
 // Small-integer data (and a leaky slope of 1/8) keep every sum exact; Mish is bounded.
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct punched_case {
   activation act = activation::none();
   index_t bf = 8, bc = 4;
   bool bias = true;
+  std::optional<tune::kgs_params> prm = std::nullopt;  ///< e.g. a forced loop order
 };
 
 /// The dense oracle with the activation applied in double, on pruned weights.
@@ -62,10 +64,10 @@ void check_case(const punched_case& pc, executor& ex) {
   auto want = nan_tensor<4>(od), got = nan_tensor<4>(od);
   const float* bp = pc.bias ? bias.data() : nullptr;
   oracle(in, w, bp, want, pc.p, pc.act);
-  punched::conv2d_punched(fmt, in.view(), bp, got.view(), pc.p, pc.act, ex);
+  punched::conv2d_punched(fmt, in.view(), bp, got.view(), pc.p, pc.act, ex, pc.prm);
   SPK_CHECK_EXACT(got.data(), want.data(), got.size());
   // The prepared call, run twice into a NaN output (its offsets are reused between runs).
-  const punched::conv2d_punched_plan<> plan(fmt, s, pc.act);
+  const punched::conv2d_punched_plan<> plan(fmt, s, pc.act, pc.prm);
   aligned_buffer<float> pws(plan.workspace_size());
   for (int run = 0; run < 2; ++run) {
     auto pout = nan_tensor<4>(od);
@@ -125,6 +127,17 @@ TEST_CASE("conv2d_punched 1x1 stride 1 reads its input in place, tail tile inclu
       cases.push_back(c);
     }
   cases.push_back({1, 64, 64, 14, 14, 1, 1, conv2d_params{}, 0.1});
+  // Both loop orders forced, with tails across the filters (7 x 7, 14 x 14, 1 x 50), in place
+  // (16 x 16) and through the copy (1 x 35).
+  for (int order : {1, 2})
+    for (index_t h : {7, 14, 16})
+      for (double density : {0.1, 1.0}) {
+        punched_case c{1, 24, 19, h, h, 1, 1, conv2d_params{}, density, leaky8};
+        c.prm = tune::kgs_params{0, 0, order, 0};
+        cases.push_back(c);
+        c.h = 1, c.w = h == 7 ? 50 : 35;
+        cases.push_back(c);
+      }
   cases.push_back(
       {1, 8, 16, 7, 7, 1, 1, conv2d_params{}.with_stride(2), 0.5});  // strided: packed path
   for (executor* ex : executors())

@@ -484,7 +484,11 @@ void run_setup(const format::kgs<S>& w, const engine_setup<S>& u,
       // the fused epilogue, so they skip the general loop's per-tile bookkeeping (tile spans,
       // chunk bounds, tail flags: ~8% of MobileNet-V2's 90% sparse 1x1 layers, whose tiles
       // hold 3-15 entries). Tiles [0, full) here, the partial last tile below.
-      const index_t full = direct && sc.chunks == 1 ? (partial_tail ? sc.tiles - 1 : sc.tiles) : 0;
+      const bool fast = direct && sc.chunks == 1;
+      const index_t full = fast ? (partial_tail ? sc.tiles - 1 : sc.tiles) : 0;
+      // ... and its last 1-4 positions (7 x 7, 14 x 14 planes) across the filters, written as
+      // the one segment they are: no tile span or segment walk (tiles [0, done) done here).
+      const index_t done = fast && tail_across ? sc.tiles : full;
       const auto direct_tile = [&](index_t i, index_t t) {
         const index_t e0 = eptr[i], n = eptr[i + 1] - e0, real = grid.filters_in(i);
         for (index_t m0 = 0; m0 < real; m0 += tile::mr) {
@@ -495,19 +499,34 @@ void run_setup(const format::kgs<S>& w, const engine_setup<S>& u,
                                   wv ? wv + e0 * gm + m0 : nullptr, gm, img + t * T, nullptr);
         }
       };
-      if (sc.block_major)
-        for (index_t i = i0; i < i1; ++i)
+      const auto direct_across = [&](index_t i) {
+        const index_t e0 = eptr[i], n = eptr[i + 1] - e0, real = grid.filters_in(i);
+        const segment one{0, tail_len, tail_q0};
+        for (index_t m0 = 0; m0 < real; m0 += tile::mr) {
+          const int mr = int(std::min<index_t>(tile::mr, real - m0));
+          tail_across_mr<Arch>(mr, int(tail_len), n, ws.offs + e0, wv ? wv + e0 * gm + m0 : nullptr,
+                               gm, img + tail_q0, nullptr, acc);
+          write_tile_impl<Arch, T>(acc, mr, i * gm + m0, bias, act, obase, out.stride(1), &one, 1);
+        }
+      };
+      if (sc.block_major) {
+        for (index_t i = i0; i < i1; ++i) {
           for (index_t t = 0; t < full; ++t) direct_tile(i, t);
-      else
+          if (done > full) direct_across(i);
+        }
+      } else {
         for (index_t t = 0; t < full; ++t)
           for (index_t i = i0; i < i1; ++i) direct_tile(i, t);
+        if (done > full)
+          for (index_t i = i0; i < i1; ++i) direct_across(i);
+      }
       for (index_t k = 0; k < sc.chunks; ++k) {
         const bool first = k == 0, last = k == sc.chunks - 1;
         const std::int32_t c0 = std::int32_t(k * sc.chunk),
                            c1 = std::int32_t(std::min(g.channels, (k + 1) * sc.chunk));
         const index_t outer = sc.block_major ? i1 - i0 : nt, inner = sc.block_major ? nt : i1 - i0;
-        for (index_t xo = sc.block_major ? 0 : full; xo < outer; ++xo)
-          for (index_t xi = sc.block_major ? full : 0; xi < inner; ++xi) {
+        for (index_t xo = sc.block_major ? 0 : done; xo < outer; ++xo)
+          for (index_t xi = sc.block_major ? done : 0; xi < inner; ++xi) {
             const index_t rt = sc.block_major ? xi : xo, i = i0 + (sc.block_major ? xo : xi);
             const index_t r = rt / tiles;
             const tile_span ts = tile_of(rt % tiles, tiles, tg.run_len, T, tile::lanes, !direct);
