@@ -122,6 +122,14 @@ conv_shape<S> make_conv_shape(index_t batch, index_t in_channels, const std::arr
   return s;
 }
 
+/// Extents joined by 'x' ("1x8x6x6"), for error messages.
+template <std::size_t R>
+std::string dims_string(const std::array<index_t, R>& dims) {
+  std::string r;
+  for (std::size_t k = 0; k < R; ++k) r += (k ? "x" : "") + std::to_string(dims[k]);
+  return r;
+}
+
 /// Checks that an activation view has the dims {n, c, spatial...}; raises shape_mismatch.
 template <class T, int R>
 void require_dims(const tensor_view<T, R>& v,
@@ -129,13 +137,25 @@ void require_dims(const tensor_view<T, R>& v,
                   const char* arg) {
   for (int d = 0; d < R; ++d)
     if (v.dim(d) != expected[d]) {
-      std::string got, want;
-      for (int k = 0; k < R; ++k) {
-        got += (k ? "x" : "") + std::to_string(v.dim(k));
-        want += (k ? "x" : "") + std::to_string(expected[k]);
-      }
-      raise_arg(errc::shape_mismatch, where, arg, got, "dims " + want);
+      typename tensor_view<T, R>::extents_type got{};
+      for (int k = 0; k < R; ++k) got[k] = v.dim(k);
+      raise_arg(errc::shape_mismatch, where, arg, dims_string(got),
+                "dims " + dims_string(expected));
     }
+}
+
+/// The activations of problem `s`: input and output dims, non-null data.
+template <int S>
+void require_conv_tensors(const conv_shape<S>& s, const tensor_view<const float, S + 2>& input,
+                          const tensor_view<float, S + 2>& output, const char* where) {
+  std::array<index_t, S + 2> want_in{}, want_out{};
+  want_in[0] = want_out[0] = s.batch, want_in[1] = s.in_channels, want_out[1] = s.out_channels;
+  for (int d = 0; d < S; ++d) want_in[d + 2] = s.in[d], want_out[d + 2] = s.out[d];
+  require_dims(input, want_in, where, "input");
+  require_dims(output, want_out, where, "output");
+  // Views built through unchecked() may be non-empty with a null pointer.
+  require(input.data() != nullptr, where, "input", "nullptr", "a non-null data pointer");
+  require(output.data() != nullptr, where, "output", "nullptr", "a non-null data pointer");
 }
 
 /// Validates the activations of an S-dim conv call whose weights have `out_channels` filters of
@@ -150,13 +170,7 @@ conv_shape<S> check_conv_activations(const tensor_view<const float, S + 2>& inpu
   for (int d = 0; d < S; ++d) in[d] = input.dim(d + 2);
   const conv_shape<S> s =
       make_conv_shape<S>(input.dim(0), input.dim(1), in, out_channels, kernel, p, where);
-  std::array<index_t, S + 2> want_out{};
-  want_out[0] = s.batch, want_out[1] = s.out_channels;
-  for (int d = 0; d < S; ++d) want_out[d + 2] = s.out[d];
-  require_dims(output, want_out, where, "output");
-  // Views built through unchecked() may be non-empty with a null pointer.
-  require(input.data() != nullptr, where, "input", "nullptr", "a non-null data pointer");
-  require(output.data() != nullptr, where, "output", "nullptr", "a non-null data pointer");
+  require_conv_tensors(s, input, output, where);
   return s;
 }
 

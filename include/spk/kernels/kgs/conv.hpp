@@ -219,12 +219,13 @@ schedule make_schedule(const format::kgs<S>& w, const geometry& g, double l2_bud
 /// The caller's workspace, carved. Packed path: `packed` holds the padded phases. Direct
 /// (pointwise) path: the input is read in place, except the run's last partial tile, whose
 /// positions are copied into `tail` (C x T floats, zero past the run) so that its vector loads
-/// never read past the input tensor; `offs_tail` are its entry offsets.
+/// never read past the input tensor; `offs_tail` are its entry offsets. The offsets live in the
+/// workspace (one-shot calls) or in a plan.
 struct workspace_layout {
   float* packed = nullptr;
   float* tail = nullptr;
-  std::int32_t* offs = nullptr;
-  std::int32_t* offs_tail = nullptr;
+  const std::int32_t* offs = nullptr;
+  const std::int32_t* offs_tail = nullptr;
   float* partial = nullptr;
 };
 
@@ -450,12 +451,10 @@ void run_setup(const format::kgs<S>& w, const engine_setup<S>& u,
   const bool direct = u.direct, partial_tail = u.partial_tail, tail_across = u.tail_across,
              has_tail = u.has_tail;
   const index_t banded = u.banded, tail_q0 = u.tail_q0, tail_len = u.tail_len;
-  // The workspace: packed phases or (direct) the tail copy first, partial sums after the two
-  // offset arrays (unused here when the offsets live in a plan).
-  struct {
-    float *packed, *tail, *partial;
-    const std::int32_t *offs, *offs_tail;
-  } const ws{workspace, workspace, workspace + u.wp.input + 2 * u.wp.offs, offs, offs_tail};
+  // Packed phases or (direct) the tail copy first, partial sums after the two offset arrays
+  // (unused when the offsets live in a plan).
+  const workspace_layout ws{workspace, workspace, offs, offs_tail,
+                            workspace + u.wp.input + 2 * u.wp.offs};
   if (!direct) std::fill(ws.packed + pg.channels * pg.chan, ws.packed + packed_floats(pg, T), 0.f);
 
   dims3 ss{0, 0, 0};
@@ -692,11 +691,14 @@ class conv_plan {
   conv_plan(const format::kgs<S>& w, const conv_shape<S>& s, const activation& act,
             const std::optional<tune::kgs_params>& prm, const char* where)
       : w_(&w), where_(where) {
-    require(w.filters() == s.out_channels && w.kernel() == s.kernel, where, "shape",
-            "F " + std::to_string(s.out_channels) + ", kernel " + dims_string(s.kernel),
-            "the weights' filters (" + std::to_string(w.filters()) + ") and kernel " +
-                dims_string(w.kernel()),
-            errc::shape_mismatch);
+    require(
+        w.filters() == s.out_channels && w.kernel() == s.kernel, where, "shape",
+        [&] { return "F " + std::to_string(s.out_channels) + ", kernel " + dims_string(s.kernel); },
+        [&] {
+          return "the weights' filters (" + std::to_string(w.filters()) + ") and kernel " +
+                 dims_string(w.kernel());
+        },
+        errc::shape_mismatch);
     check_kgs_problem(w, s, act, where);
     const tune::kgs_params tp = resolve_params<Arch, S>(prm, w, s, where);
     // Made for the contiguous layout; run() takes another input layout through the full call.
@@ -713,13 +715,7 @@ class conv_plan {
   void run(const tensor_view<const float, S + 2>& in, const float* bias,
            const tensor_view<float, S + 2>& out, executor& ex, float* workspace) const {
     const conv_shape<S>& s = u_.s;
-    std::array<index_t, S + 2> want_in{}, want_out{};
-    want_in[0] = want_out[0] = s.batch, want_in[1] = s.in_channels, want_out[1] = s.out_channels;
-    for (int d = 0; d < S; ++d) want_in[d + 2] = s.in[d], want_out[d + 2] = s.out[d];
-    require_dims(in, want_in, where_, "input");
-    require_dims(out, want_out, where_, "output");
-    require(in.data() != nullptr, where_, "input", "nullptr", "a non-null data pointer");
-    require(out.data() != nullptr, where_, "output", "nullptr", "a non-null data pointer");
+    require_conv_tensors(s, in, out, where_);
     check_output_layout(out, where_);
     require(workspace != nullptr, where_, "workspace", "nullptr",
             "a buffer of workspace_size() floats");
@@ -733,11 +729,6 @@ class conv_plan {
   }
 
  private:
-  static std::string dims_string(const std::array<index_t, S>& k) {
-    std::string r;
-    for (int d = 0; d < S; ++d) r += (d ? "x" : "") + std::to_string(k[d]);
-    return r;
-  }
   const format::kgs<S>* w_;
   const char* where_;
   engine_setup<S> u_;
