@@ -171,7 +171,7 @@ TEST_CASE("conv3d_kgs shared pad rows: geometry, overhang and results") {
       const index_t ph = rc.p.pad_begin[1];
       const index_t padded = rc.in[1] + ph + rc.p.pad_end[1];
       CHECK(g.q[1] == (rc.shared ? rc.in[1] + ph : (padded + rc.p.stride[1] - 1) / rc.p.stride[1]));
-      CHECK(g.overhang == (rc.shared ? ph * g.q[2] : 0));
+      CHECK(g.overhang == (rc.shared ? ph * g.q[2] : 0) + g.lead);
       auto in = int_tensor<5>({1, c, rc.in[0], rc.in[1], rc.in[2]}, 70);
       auto w = int_tensor<5>({f, c, rc.kernel[0], rc.kernel[1], rc.kernel[2]}, 71);
       auto bias = int_tensor<1>({f}, 72);
@@ -222,41 +222,44 @@ TEST_CASE("conv3d_kgs writes into a channel slice and keeps kept zeros") {
 }
 
 TEST_CASE("conv3d_kgs channel-chunked schedules (partial sums), block- and tile-major") {
-  // White-box: a small L2 budget forces the chunked paths real layers take (C3D conv4b, conv5a).
+  // White-box: small L2 budgets force the chunked paths real layers take (C3D conv4b, conv5a),
+  // on 9-wide rows (column variants) and 17-wide rows (a shared pad column).
   const auto p = conv3d_params{}.with_pad(1);
-  auto in = int_tensor<5>({2, 13, 3, 7, 9}, 60);
-  auto w = int_tensor<5>({19, 13, 3, 3, 3}, 61);
-  auto bias = int_tensor<1>({19}, 62);
-  const auto m = sparsity::project_kgs(w.data(), {19, 13, 27, 8, 4}, 0.4);
-  sparsity::apply_mask(w.data(), m.element_mask());
-  const auto fmt = format::kgs3d::build(w.view(), m);
-  const auto s = make_conv_shape<3>(2, 13, {3, 7, 9}, 19, {3, 3, 3}, p);
-  auto want = nan_tensor<5>({2, 19, 3, 7, 9});
-  dense::conv3d_reference(in.view(), w.view(), bias.data(), want.view(), p);
-  for (index_t i = 0; i < want.size(); ++i) want.data()[i] = std::max(want.data()[i], 0.f);
   using arch = default_arch;
-  // chunk = gn tile-major; chunks block-major; one chunk tile-major; one chunk block-major.
-  for (double budget : {1.0, 8000.0, 20000.0, 1e9})
-    for (executor* ex : executors()) {
-      CAPTURE(budget);
-      const auto g = kgs::detail::make_geometry<3>(s, kgs::kgs_tile<arch>::positions);
-      const auto sc = kgs::detail::make_schedule<arch>(fmt, g, budget);
-      CAPTURE(sc.chunks);
-      CAPTURE(sc.block_major);
-      aligned_buffer<float> ws(kgs::detail::workspace_floats<arch, 3>(fmt, s, budget));
-      auto got = nan_tensor<5>({2, 19, 3, 7, 9});
-      kgs::detail::conv_kgs_impl<arch, 3>(fmt, in.view(), bias.data(), got.view(), p,
-                                          activation::relu(), *ex, ws.data(), "t", budget);
-      SPK_CHECK_EXACT(got.data(), want.data(), got.size());
-    }
-  const auto g = kgs::detail::make_geometry<3>(s, kgs::kgs_tile<arch>::positions);
-  CHECK(kgs::detail::make_schedule<arch>(fmt, g, 1.0).chunks == 4);  // 13 channels / gn 4
-  CHECK_FALSE(kgs::detail::make_schedule<arch>(fmt, g, 1.0).block_major);
-  CHECK(kgs::detail::make_schedule<arch>(fmt, g, 8000.0).chunks > 1);
-  CHECK(kgs::detail::make_schedule<arch>(fmt, g, 8000.0).block_major);
-  CHECK(kgs::detail::make_schedule<arch>(fmt, g, 20000.0).chunks == 1);
-  CHECK_FALSE(kgs::detail::make_schedule<arch>(fmt, g, 20000.0).block_major);
-  CHECK(kgs::detail::make_schedule<arch>(fmt, g, 1e9).chunks == 1);
+  for (index_t width : {9, 17}) {
+    CAPTURE(width);
+    auto in = int_tensor<5>({2, 13, 3, 7, width}, 60);
+    auto w = int_tensor<5>({19, 13, 3, 3, 3}, 61);
+    auto bias = int_tensor<1>({19}, 62);
+    const auto m = sparsity::project_kgs(w.data(), {19, 13, 27, 8, 4}, 0.4);
+    sparsity::apply_mask(w.data(), m.element_mask());
+    const auto fmt = format::kgs3d::build(w.view(), m);
+    const auto s = make_conv_shape<3>(2, 13, {3, 7, width}, 19, {3, 3, 3}, p);
+    auto want = nan_tensor<5>({2, 19, 3, 7, width});
+    dense::conv3d_reference(in.view(), w.view(), bias.data(), want.view(), p);
+    for (index_t i = 0; i < want.size(); ++i) want.data()[i] = std::max(want.data()[i], 0.f);
+    const auto g = kgs::detail::make_geometry<3>(s, kgs::kgs_tile<arch>::positions);
+    CHECK(g.variants == (width == 9 ? 3 : 1));
+    // Budgets for 4 chunks (gn each), a few, and one; both loop orders forced on each.
+    for (double budget : {1.0, 8000.0, 1e9})
+      for (int order : {1, 2}) {
+        CAPTURE(budget);
+        CAPTURE(order);
+        tune::kgs_params tp;
+        tp.order = order;
+        const auto sc = kgs::detail::make_schedule<arch>(fmt, g, budget, 24.0 * 1024, order);
+        CHECK(sc.block_major == (order == 1));
+        CHECK((sc.chunks > 1) == (budget < 1e9));
+        for (executor* ex : executors()) {
+          aligned_buffer<float> ws(kgs::detail::workspace_floats<arch, 3>(fmt, s, budget));
+          auto got = nan_tensor<5>({2, 19, 3, 7, width});
+          kgs::detail::conv_kgs_impl<arch, 3>(fmt, in.view(), bias.data(), got.view(), p,
+                                              activation::relu(), *ex, ws.data(), "t", budget, tp);
+          SPK_CHECK_EXACT(got.data(), want.data(), got.size());
+        }
+      }
+    CHECK(kgs::detail::make_schedule<arch>(fmt, g, 1.0).chunks == 4);  // 13 channels / gn 4
+  }
 }
 
 // The packer against the definition of the padded stride phases (geometry's contract), on a
