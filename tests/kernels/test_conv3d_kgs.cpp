@@ -262,6 +262,87 @@ TEST_CASE("conv3d_kgs channel-chunked schedules (partial sums), block- and tile-
   }
 }
 
+TEST_CASE("conv3d_kgs depth classes: edge planes skip the depth taps that read padding") {
+  using arch = default_arch;
+  constexpr index_t T = kgs::kgs_tile<arch>::positions;
+  SUBCASE("classes of C3D-like shapes") {
+    // conv4's 4 planes of 14 x 14 (pad 1): one run per plane, the first and last skip a depth.
+    const auto s4 =
+        make_conv_shape<3>(1, 8, {4, 14, 14}, 8, {3, 3, 3}, conv3d_params{}.with_pad(1));
+    const auto g4 = kgs::detail::make_geometry<3>(s4, T);
+    CHECK(g4.runs == 4);
+    const auto dc4 = kgs::detail::make_depth_classes(g4);
+    REQUIRE(dc4.ranges.size() == 2);
+    CHECK(dc4.ranges[0] == std::array<index_t, 2>{1, 3});
+    CHECK(dc4.ranges[1] == std::array<index_t, 2>{0, 2});
+    CHECK(dc4.of_run == std::vector<int>{0, -1, -1, 1});
+    // A single plane (D 1, pad 1): only the middle depth reads input.
+    const auto s1 = make_conv_shape<3>(1, 8, {1, 9, 9}, 8, {3, 3, 3}, conv3d_params{}.with_pad(1));
+    const auto dc1 = kgs::detail::make_depth_classes(kgs::detail::make_geometry<3>(s1, T));
+    REQUIRE(dc1.ranges.size() == 1);
+    CHECK(dc1.ranges[0] == std::array<index_t, 2>{1, 2});
+    // No depth padding, or a 2D problem: no classes.
+    const auto s0 = make_conv_shape<3>(1, 8, {4, 9, 9}, 8, {3, 3, 3},
+                                       conv3d_params{}.with_pad({0, 1, 1}, {0, 1, 1}));
+    CHECK(kgs::detail::make_depth_classes(kgs::detail::make_geometry<3>(s0, T)).ranges.empty());
+    const auto s2 = make_conv_shape<2>(1, 8, {9, 9}, 8, {3, 3}, conv2d_params{}.with_pad(1));
+    CHECK(kgs::detail::make_depth_classes(kgs::detail::make_geometry<2>(s2, T)).ranges.empty());
+  }
+  SUBCASE("results against the dense oracle") {
+    struct dcase {
+      std::array<index_t, 3> in, kernel;
+      conv3d_params p;
+      index_t f;
+    };
+    const std::array<index_t, 3> k333{3, 3, 3}, k311{3, 1, 1}, k533{5, 3, 3};
+    const std::vector<dcase> cases = {
+        {{4, 9, 9}, k333, conv3d_params{}.with_pad(1), 16},  // full filter blocks
+        {{2, 7, 7}, k333, conv3d_params{}.with_pad(1), 12},  // conv5-like, a partial block
+        {{1, 6, 5}, k333, conv3d_params{}.with_pad(1), 8},
+        {{5, 8, 9}, k533, conv3d_params{}.with_pad({2, 1, 1}, {1, 1, 1}), 8},
+        {{6, 9, 9}, k311, conv3d_params{}.with_stride({2, 1, 1}).with_pad({1, 0, 0}, {1, 0, 0}), 8},
+        {{4, 9, 10}, k333, conv3d_params{}.with_pad(2).with_dilation({2, 1, 1}), 8},
+        // Depth padding beyond the kernel's reach: plane 0 reads padding only (bias alone).
+        {{2, 5, 6}, k333, conv3d_params{}.with_pad({3, 1, 1}, {0, 1, 1}), 8},
+    };
+    for (const auto& dc : cases) {
+      CAPTURE(dc.in[0]);
+      CAPTURE(dc.kernel[0]);
+      CAPTURE(dc.f);
+      const index_t C = 9;
+      const auto s = make_conv_shape<3>(1, C, dc.in, dc.f, dc.kernel, dc.p);
+      const auto g = kgs::detail::make_geometry<3>(s, T);
+      CHECK(!kgs::detail::make_depth_classes(g).ranges.empty());
+      auto in = int_tensor<5>({1, C, dc.in[0], dc.in[1], dc.in[2]}, 80);
+      auto w = int_tensor<5>({dc.f, C, dc.kernel[0], dc.kernel[1], dc.kernel[2]}, 81);
+      auto bias = int_tensor<1>({dc.f}, 82);
+      const index_t K = dc.kernel[0] * dc.kernel[1] * dc.kernel[2];
+      const auto m = sparsity::project_kgs(w.data(), {dc.f, C, K, 8, 4}, 0.5);
+      sparsity::apply_mask(w.data(), m.element_mask());
+      const auto fmt = format::kgs3d::build(w.view(), m);
+      const std::array<index_t, 5> od{1, dc.f, s.out[0], s.out[1], s.out[2]};
+      auto want = nan_tensor<5>(od);
+      dense::conv3d_reference(in.view(), w.view(), bias.data(), want.view(), dc.p);
+      // One chunk and several (partial sums over the class lists' channel ranges).
+      for (double budget : {1e9, 1.0}) {
+        CAPTURE(budget);
+        for (executor* ex : executors()) {
+          aligned_buffer<float> ws(kgs::detail::workspace_floats<arch, 3>(fmt, s, budget));
+          auto got = nan_tensor<5>(od);
+          kgs::detail::conv_kgs_impl<arch, 3>(fmt, in.view(), bias.data(), got.view(), dc.p,
+                                              activation{}, *ex, ws.data(), "t", budget);
+          SPK_CHECK_EXACT(got.data(), want.data(), got.size());
+        }
+      }
+      const kgs::conv3d_kgs_plan<> plan(fmt, s);  // the lists kept in a plan
+      aligned_buffer<float> pws(plan.workspace_size());
+      auto pout = nan_tensor<5>(od);
+      plan.run(in.view(), bias.data(), pout.view(), default_executor(), pws.data());
+      SPK_CHECK_EXACT(pout.data(), want.data(), pout.size());
+    }
+  }
+}
+
 // The packer against the definition of the padded stride phases (geometry's contract), on a
 // NaN-prefilled buffer: packed rows around the 16-float chunks of the masked AVX-512 path (1,
 // 9, 16, 17, 18, 33) and past its 512-float mask table (W 1100 at stride 2: 551), strides 1-3,
@@ -284,6 +365,10 @@ TEST_CASE("kgs pack_input writes exactly the zero-padded stride phases") {
       {{3, 5, 9}, {3, 3, 3}, {2, 2, 2}, {1, 1, 1}, {1, 0, 1}, 1},
       {{1, 5, 11}, {1, 3, 3}, {1, 2, 2}, {0, 1, 1}, {0, 1, 1}, 2},
       {{1, 2, 18}, {1, 1, 1}, {1, 2, 2}, {0, 0, 0}, {0, 0, 0}, 1},
+      // Column variants: small 3D 'same' planes, incl. a 1-wide row (variants 0 and 2 empty).
+      {{3, 5, 9}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, 1},
+      {{2, 4, 1}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, 1},
+      {{4, 3, 15}, {1, 3, 3}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}, 2},
   };
   for (const auto& pc : cases) {
     CAPTURE(pc.in[2]);
@@ -301,30 +386,38 @@ TEST_CASE("kgs pack_input writes exactly the zero-padded stride phases") {
     aligned_buffer<float> got(kgs::detail::packed_floats(g, T));
     std::fill(got.data(), got.data() + got.size(), spk_test::nan());
     kgs::detail::pack_input<default_arch>(g, img.data(), plane, ss, 0, C, T, got.data());
+    // 3D 'same' planes up to 15 wide take column variants (the first cases do not).
+    CHECK((g.variants > 1) == (pc.in[0] > 1 && pc.stride == std::array<index_t, 3>{1, 1, 1} &&
+                               pc.kernel[2] == 3 && pc.pb[2] == 1 && pc.in[2] <= 15));
     index_t bad = 0;
     for (index_t c = 0; c < C; ++c)
       for (index_t pd = 0; pd < g.stride[0]; ++pd)
         for (index_t ph = 0; ph < g.stride[1]; ++ph)
-          for (index_t pw = 0; pw < g.stride[2]; ++pw) {
-            const index_t ph_index = (pd * g.stride[1] + ph) * g.stride[2] + pw;
-            const float* base = got.data() + c * g.chan + ph_index * g.phase;
-            const bool used = g.phase_used(0, pd) && g.phase_used(1, ph) && g.phase_used(2, pw);
-            for (index_t x = 0; x < g.phase; ++x) {
-              const index_t a = x / g.plane, b = x % g.plane / g.q[2], e = x % g.q[2];
-              const index_t id = a * g.stride[0] + pd - g.pad[0],
-                            ih = b * g.stride[1] + ph - g.pad[1],
-                            iw = e * g.stride[2] + pw - g.pad[2];
-              const bool inside =
-                  id >= 0 && id < pc.in[0] && ih >= 0 && ih < pc.in[1] && iw >= 0 && iw < pc.in[2];
-              if (!used) {  // only the over-read head is defined: zeros
-                if (x < T) bad += base[x] != 0.f;
-                continue;
+          for (index_t pw = 0; pw < g.stride[2]; ++pw)
+            for (index_t v = 0; v < g.variants; ++v) {
+              const index_t ph_index = (pd * g.stride[1] + ph) * g.stride[2] + pw;
+              // Block (phase, variant): `lead` zeros, then the phase's planes.
+              const float* base = got.data() + c * g.chan + (ph_index * g.variants + v) * g.phase;
+              for (index_t x = 0; x < g.lead; ++x) bad += base[x] != 0.f;
+              base += g.lead;
+              const auto cols = g.variant_columns(v);
+              const bool used = g.phase_used(0, pd) && g.phase_used(1, ph) && g.phase_used(2, pw);
+              for (index_t x = 0; x < g.phase - g.lead; ++x) {
+                const index_t a = x / g.plane, b = x % g.plane / g.q[2], e = x % g.q[2];
+                const index_t id = a * g.stride[0] + pd - g.pad[0],
+                              ih = b * g.stride[1] + ph - g.pad[1],
+                              iw = g.variants > 1 ? e : e * g.stride[2] + pw - g.pad[2];
+                const bool inside = id >= 0 && id < pc.in[0] && ih >= 0 && ih < pc.in[1] &&
+                                    iw >= cols[0] && iw < cols[1];
+                if (!used) {  // only the over-read head is defined: zeros
+                  if (x < T) bad += base[x] != 0.f;
+                  continue;
+                }
+                const float want =
+                    inside ? img.data()[c * plane + id * ss[0] + ih * ss[1] + iw * ss[2]] : 0.f;
+                bad += !(base[x] == want);
               }
-              const float want =
-                  inside ? img.data()[c * plane + id * ss[0] + ih * ss[1] + iw * ss[2]] : 0.f;
-              bad += !(base[x] == want);
             }
-          }
     CHECK(bad == 0);
   }
 }

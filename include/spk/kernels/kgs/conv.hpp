@@ -12,6 +12,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "spk/core/buffer.hpp"
 #include "spk/core/conv_shape.hpp"
@@ -99,6 +100,23 @@ void ukernel_dispatch(int mr, int nv, index_t n, const std::int32_t* off, const 
   ukernel_mr<Arch, NV>(mr, n, off, w, wstride, in, init, st);
 }
 
+/// ukernel_dispatch for a full tile of kgs_tile::mr filters over the entries widx[0..n) of a
+/// depth class (off[] their offsets; weights w + widx[e] * wstride).
+template <class Arch>
+void ukernel_gather_dispatch(int nv, index_t n, const std::int32_t* off, const std::int32_t* widx,
+                             const float* w, index_t wstride, const float* in, const float* init,
+                             float* acc) {
+  constexpr int M = kgs_tile<Arch>::mr, NV = kgs_tile<Arch>::nv;
+  const store_to_tile st{acc};
+  if constexpr (NV >= 3)
+    if (nv == 1)
+      return kgs_ukernel<Arch, M, 1, store_to_tile, true>(n, off, w, wstride, in, init, st, widx);
+  if constexpr (NV >= 3)
+    if (nv == 2)
+      return kgs_ukernel<Arch, M, 2, store_to_tile, true>(n, off, w, wstride, in, init, st, widx);
+  kgs_ukernel<Arch, M, NV, store_to_tile, true>(n, off, w, wstride, in, init, st, widx);
+}
+
 /// kgs_tail_across_filters for mr = 1..M filters and len = 1..kgs_tile::across_max positions.
 template <class Arch, int M = kgs_tile<Arch>::mr>
 void tail_across_mr(int mr, int len, index_t n, const std::int32_t* off, const float* w,
@@ -160,6 +178,37 @@ struct schedule {
 /// only copy it). The input view must also be spatially dense; the driver checks that.
 inline bool pointwise(const geometry& g) noexcept {
   return g.kernel == dims3{1, 1, 1} && g.stride == dims3{1, 1, 1} && g.q == g.in;
+}
+
+/// Depth classes. With one run per output plane (geometry::runs == out[0]), a plane some of whose
+/// kernel depths read only depth padding (the first and last planes of a 'same' 3D conv) runs
+/// over the entries whose depth reads input: class c lists, per filter block, the entries of
+/// kernel depths [lo, hi) = ranges[c] (geometry::live_depths). C3D conv5's two 7 x 7 planes
+/// skip a third of their FMAs, as do the first and last of conv4's four (a direct conv such as
+/// oneDNN's skips them too). of_run: the class of each run, -1 when every depth reads input;
+/// both empty when no plane has a dead depth.
+struct depth_classes {
+  std::vector<std::array<index_t, 2>> ranges;
+  std::vector<int> of_run;
+};
+
+inline depth_classes make_depth_classes(const geometry& g) {
+  constexpr std::size_t max_classes = 8;  // beyond, the lists would outweigh the offsets
+  depth_classes dc;
+  if (g.runs != g.out[0] || g.kernel[0] == 1) return dc;
+  bool any = false;
+  for (index_t od = 0; od < g.out[0]; ++od) {
+    const auto live = g.live_depths(od);
+    int c = -1;
+    if (live[0] != 0 || live[1] != g.kernel[0]) {
+      c = int(std::find(dc.ranges.begin(), dc.ranges.end(), live) - dc.ranges.begin());
+      if (std::size_t(c) == dc.ranges.size()) dc.ranges.push_back(live);
+      any = true;
+    }
+    dc.of_run.push_back(c);
+  }
+  if (!any || dc.ranges.size() > max_classes) return {};
+  return dc;
 }
 
 /// L1 bytes a pointwise tile's input may take across a chunk (of 48 KB on Golden Cove / Zen 4).
@@ -231,10 +280,39 @@ struct workspace_layout {
 
 inline index_t align16(index_t n) noexcept { return (n + 15) / 16 * 16; }
 
+/// The depth classes' lists in an int32 buffer of class_ints: ptr[c * (blocks + 1) + i] ..
+/// ptr[c * (blocks + 1) + i + 1] index the entries of class c in filter block i within off[]
+/// (their offsets) and idx[] (their entry numbers, ascending); both padded with zeros past the
+/// last class for the prefetch.
+template <class P>
+struct class_lists {
+  P *ptr = nullptr, *off = nullptr, *idx = nullptr;
+};
+
+template <class Arch>
+index_t class_list_len(index_t classes, index_t entries) {
+  return checked_add(checked_mul(classes, entries, "kgs workspace"),
+                     kgs_tile<Arch>::prefetch_distance + 16, "kgs workspace");
+}
+
+template <class Arch>
+index_t class_ints(index_t classes, index_t blocks, index_t entries) {
+  if (classes == 0) return 0;
+  return align16(checked_add(classes * (blocks + 1), 2 * class_list_len<Arch>(classes, entries),
+                             "kgs workspace"));
+}
+
+template <class Arch, class P>
+class_lists<P> carve_class_lists(P* buf, index_t classes, index_t blocks, index_t entries) {
+  class_lists<P> c{buf, buf + classes * (blocks + 1), nullptr};
+  c.idx = c.off + class_list_len<Arch>(classes, entries);
+  return c;
+}
+
 /// Floats of each workspace part; `floats` is the total. Independent of the thread count and of
 /// whether the direct path is taken (it takes the larger of the two input parts).
 struct workspace_plan {
-  index_t input = 0, offs = 0, partial = 0, floats = 0;
+  index_t input = 0, offs = 0, classes = 0, partial = 0, floats = 0;  ///< classes: class_ints
 };
 
 template <class Arch, int S>
@@ -246,9 +324,11 @@ workspace_plan plan_workspace(const format::kgs<S>& w, const geometry& g, const 
   p.input = align16(p.input);
   p.offs =
       align16(checked_add(w.entries(), kgs_tile<Arch>::prefetch_distance + 16, "kgs workspace"));
+  p.classes = class_ints<Arch>(index_t(make_depth_classes(g).ranges.size()),
+                               w.grid().filter_blocks(), w.entries());
   p.partial = sc.partial;
-  p.floats =
-      checked_add(checked_add(p.input, 2 * p.offs, "kgs workspace"), p.partial, "kgs workspace");
+  p.floats = checked_add(checked_add(p.input, 2 * p.offs + p.classes, "kgs workspace"), p.partial,
+                         "kgs workspace");
   return p;
 }
 
@@ -383,6 +463,7 @@ struct engine_setup {
   index_t banded = 0;  ///< rows per packed band (0: the whole input packed at once)
   index_t tail_q0 = 0, tail_len = 0;
   bool partial_tail = false, tail_across = false, has_tail = false;
+  depth_classes dc;  ///< used on the packed, unbanded path (empty otherwise)
 };
 
 /// The setup of a problem whose weights and activation are checked, for an input that is
@@ -420,18 +501,71 @@ engine_setup<S> make_setup(const format::kgs<S>& w, const conv_shape<S>& s, cons
   u.tail_across = u.partial_tail && u.tail_len <= tile::across_max;
   u.has_tail = u.partial_tail && !u.tail_across && u.tail_len % tile::lanes != 0;
   u.cstride = std::int32_t(u.direct ? in_cstride : u.pg.chan);
+  if (!u.direct && !u.banded) u.dc = make_depth_classes(g);
   return u;
 }
 
-/// The entry offsets of setup `u`: `offs` (wp.offs ints) into the input or the packed buffer
-/// and, on the direct path with a tail copy, `offs_tail` (wp.offs ints) into the copy.
+inline std::int32_t popcount16(unsigned v) noexcept {
+  v = v - ((v >> 1) & 0x5555u);
+  v = (v & 0x3333u) + ((v >> 2) & 0x3333u);
+  v = (v + (v >> 4)) & 0x0F0Fu;
+  return std::int32_t((v + (v >> 8)) & 0x1Fu);
+}
+
+/// The entry offsets of setup `u`: `offs` (wp.offs ints) into the input or the packed buffer,
+/// on the direct path with a tail copy `offs_tail` (wp.offs ints) into the copy, and the depth
+/// classes' lists in `classes` (wp.classes ints).
 template <class Arch, int S>
 void setup_offsets(const format::kgs<S>& w, const engine_setup<S>& u, std::int32_t* offs,
-                   std::int32_t* offs_tail) {
+                   std::int32_t* offs_tail, std::int32_t* classes) {
   const index_t pad_to = w.entries() + kgs_tile<Arch>::prefetch_distance;
   entry_offsets<Arch>(w, u.direct ? u.g : u.pg, u.cstride, pad_to, offs);
   if (u.has_tail)
     entry_offsets<Arch>(w, u.g, std::int32_t(kgs_tile<Arch>::positions), pad_to, offs_tail);
+  const index_t nc = index_t(u.dc.ranges.size()), fb = w.grid().filter_blocks();
+  if (nc == 0) return;
+  const auto cl = carve_class_lists<Arch>(classes, nc, fb, w.entries());
+  const index_t* eptr = w.entry_ptr().data();
+  const std::uint16_t* loc = w.entry_location().data();
+  // Depths [lo, hi) are the locations [lo, hi) * per_depth (kd is the outermost kernel dim).
+  // Every entry is written and the count advanced by the test: the lists are rebuilt every
+  // one-shot call, and a branch per entry (unpredictable at 67% kept) cost 20% of conv5a.
+  const index_t per_depth = u.g.kernel[1] * u.g.kernel[2];
+  std::int32_t n = 0;
+  for (index_t c = 0; c < nc; ++c) {
+    const auto [lo, hi] = u.dc.ranges[std::size_t(c)];
+    const std::int32_t l0 = std::int32_t(lo * per_depth), l1 = std::int32_t(hi * per_depth);
+    for (index_t i = 0; i < fb; ++i) {
+      cl.ptr[c * (fb + 1) + i] = n;
+      index_t e = eptr[i];
+#if XSIMD_WITH_AVX512F
+      if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+        const __m512i vl0 = _mm512_set1_epi32(l0), vl1 = _mm512_set1_epi32(l1),
+                      step = _mm512_set1_epi32(16);
+        __m512i ids = _mm512_add_epi32(
+            _mm512_set1_epi32(std::int32_t(e)),
+            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+        for (; e + 16 <= eptr[i + 1]; e += 16, ids = _mm512_add_epi32(ids, step)) {
+          const __m512i l =
+              _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(loc + e)));
+          const __mmask16 keep = _mm512_cmpge_epi32_mask(l, vl0) & _mm512_cmplt_epi32_mask(l, vl1);
+          // Compress in registers, then a full store (the lists have 16 ints of slack).
+          _mm512_storeu_si512(cl.off + n,
+                              _mm512_maskz_compress_epi32(keep, _mm512_loadu_si512(offs + e)));
+          _mm512_storeu_si512(cl.idx + n, _mm512_maskz_compress_epi32(keep, ids));
+          n += popcount16(keep);
+        }
+      }
+#endif
+      for (; e < eptr[i + 1]; ++e) {
+        cl.off[n] = offs[e], cl.idx[n] = std::int32_t(e);
+        n += std::int32_t(loc[e] >= l0 && loc[e] < l1);
+      }
+    }
+    cl.ptr[c * (fb + 1) + fb] = n;
+  }
+  const index_t len = class_list_len<Arch>(nc, w.entries());
+  std::fill(cl.off + n, cl.off + len, 0), std::fill(cl.idx + n, cl.idx + len, 0);
 }
 
 /// Runs setup `u` on views checked against u.s (the input laid out as u was made for), with
@@ -440,7 +574,8 @@ template <class Arch, int S>
 void run_setup(const format::kgs<S>& w, const engine_setup<S>& u,
                const tensor_view<const float, S + 2>& in, const float* bias,
                const tensor_view<float, S + 2>& out, executor& ex, float* workspace,
-               const std::int32_t* offs, const std::int32_t* offs_tail) {
+               const std::int32_t* offs, const std::int32_t* offs_tail,
+               const std::int32_t* classes) {
   using tile = kgs_tile<Arch>;
   constexpr index_t T = tile::positions;
   const conv_shape<S>& s = u.s;
@@ -454,7 +589,7 @@ void run_setup(const format::kgs<S>& w, const engine_setup<S>& u,
   // Packed phases or (direct) the tail copy first, partial sums after the two offset arrays
   // (unused when the offsets live in a plan).
   const workspace_layout ws{workspace, workspace, offs, offs_tail,
-                            workspace + u.wp.input + 2 * u.wp.offs};
+                            workspace + u.wp.input + 2 * u.wp.offs + u.wp.classes};
   if (!direct) std::fill(ws.packed + pg.channels * pg.chan, ws.packed + packed_floats(pg, T), 0.f);
 
   dims3 ss{0, 0, 0};
@@ -467,6 +602,10 @@ void run_setup(const format::kgs<S>& w, const engine_setup<S>& u,
   const float* wv = w.values();
   const index_t* eptr = w.entry_ptr().data();
   const std::int32_t* echan = w.entry_channel().data();
+  const index_t ncls = index_t(u.dc.ranges.size());
+  const class_lists<const std::int32_t> cl =
+      ncls ? carve_class_lists<Arch>(classes, ncls, fb, w.entries())
+           : class_lists<const std::int32_t>{};
 
   // Tiles [0, tiles) of geometry tg (the whole run, or a band whose outputs start out_shift
   // floats into each output channel) for all filter blocks. The direct path's tail tile exists
@@ -551,7 +690,9 @@ void run_setup(const format::kgs<S>& w, const engine_setup<S>& u,
             const bool in_place = last && direct && !at_end;
             const int nseg = last && !in_place ? tile_segments(tg, r, q0, ts.len, seg) : 0;
             for (int x = 0; x < nseg; ++x) seg[x].out += out_shift;
-            const bool store_direct = in_place || (nseg == 1 && seg[0].len == T);
+            // A plane of depth class dc runs its full filter tiles over the class's entries.
+            const int dc = ncls ? u.dc.of_run[std::size_t(r)] : -1;
+            const bool store_direct = (in_place || (nseg == 1 && seg[0].len == T)) && dc < 0;
             const index_t out_at = in_place ? q0 : store_direct ? seg[0].out : 0;
             const int nv = int((ts.len + tile::lanes - 1) / tile::lanes);
             const index_t real = grid.filters_in(i);
@@ -569,7 +710,18 @@ void run_setup(const format::kgs<S>& w, const engine_setup<S>& u,
                                         tin, init);
                 continue;
               }
-              if (across)
+              if (dc >= 0 && mr == tile::mr) {
+                // The class's entries of block i within [e0, e1) (entry numbers ascend).
+                const std::int32_t* cp = cl.ptr + dc * (fb + 1) + i;
+                index_t j0 = cp[0], j1 = cp[1];
+                if (sc.chunks > 1) {
+                  j0 = std::lower_bound(cl.idx + j0, cl.idx + j1, e0) - cl.idx;
+                  j1 = std::lower_bound(cl.idx + j0, cl.idx + j1, e1) - cl.idx;
+                }
+                ukernel_gather_dispatch<Arch>(nv, j1 - j0, cl.off + j0, cl.idx + j0,
+                                              wv ? wv + m0 : nullptr, gm, tin, init,
+                                              last ? acc : part);
+              } else if (across)
                 tail_across_mr<Arch>(mr, int(ts.len), e1 - e0, toff + e0, wb, gm, tin, init,
                                      last ? acc : part);
               else
@@ -645,8 +797,9 @@ void conv_kgs_impl(const format::kgs<S>& w, const tensor_view<const float, S + 2
   const engine_setup<S> u =
       make_setup<Arch, S>(w, s, act, l2_budget, tp, spatially_dense(in), in.stride(1), where);
   auto* offs = reinterpret_cast<std::int32_t*>(workspace + u.wp.input);  // 64-byte aligned
-  setup_offsets<Arch, S>(w, u, offs, offs + u.wp.offs);
-  run_setup<Arch, S>(w, u, in, bias, out, ex, workspace, offs, offs + u.wp.offs);
+  setup_offsets<Arch, S>(w, u, offs, offs + u.wp.offs, offs + 2 * u.wp.offs);
+  run_setup<Arch, S>(w, u, in, bias, out, ex, workspace, offs, offs + u.wp.offs,
+                     offs + 2 * u.wp.offs);
 }
 
 /// The call's params: `prm`, or the active tune table's row for (kernel `where`, this problem).
@@ -703,8 +856,9 @@ class conv_plan {
     const tune::kgs_params tp = resolve_params<Arch, S>(prm, w, s, where);
     // Made for the contiguous layout; run() takes another input layout through the full call.
     u_ = make_setup<Arch, S>(w, s, act, tuned_l2_budget(tp), tp, true, s.in_volume(), where);
-    offs_ = aligned_buffer<std::int32_t>(2 * u_.wp.offs);
-    setup_offsets<Arch, S>(w, u_, offs_.data(), offs_.data() + u_.wp.offs);
+    offs_ = aligned_buffer<std::int32_t>(2 * u_.wp.offs + u_.wp.classes);
+    setup_offsets<Arch, S>(w, u_, offs_.data(), offs_.data() + u_.wp.offs,
+                           offs_.data() + 2 * u_.wp.offs);
   }
 
   /// Floats of workspace run() needs (64-byte aligned; one buffer per concurrent run).
@@ -725,7 +879,7 @@ class conv_plan {
       return conv_kgs_impl<Arch, S>(*w_, in, bias, out, s.params, u_.act, ex, workspace, where_,
                                     u_.l2_budget, u_.tp);
     run_setup<Arch, S>(*w_, u_, in, bias, out, ex, workspace, offs_.data(),
-                       offs_.data() + u_.wp.offs);
+                       offs_.data() + u_.wp.offs, offs_.data() + 2 * u_.wp.offs);
   }
 
  private:

@@ -66,6 +66,15 @@ struct geometry {
       if ((k * dil[d]) % stride[d] == ph) return true;
     return false;
   }
+  /// Kernel depths [lo, hi) whose taps of output plane od read an input plane; the others read
+  /// depth padding only (the first and last planes of a 'same' 3D conv: one in three taps).
+  std::array<index_t, 2> live_depths(index_t od) const noexcept {
+    const index_t base = od * stride[0] - pad[0];
+    index_t lo = 0, hi = kernel[0];
+    while (lo < hi && base + lo * dil[0] < 0) ++lo;
+    while (hi > lo && base + (hi - 1) * dil[0] >= in[0]) --hi;
+    return {lo, hi};
+  }
 };
 
 template <int S>
@@ -117,11 +126,19 @@ geometry make_geometry(const conv_shape<S>& s, index_t tile) {
       checked_add(checked_mul(g.q[0], g.plane, "kgs packed input"), g.lead, "kgs packed input");
   g.chan = checked_mul(g.phase, g.stride[0] * g.stride[1] * g.stride[2] * g.variants,
                        "kgs packed input");
-  // One run over all output planes, or one run per plane: whichever needs fewer tiles.
+  // One run over all output planes, or one run per plane: whichever costs fewer tiles, a
+  // plane's weighted by the share of its depth taps that read input (runs per plane skip the
+  // others, conv.hpp depth_classes: C3D conv4's 4 planes cost 3.33 planes of tiles, conv5's 2
+  // cost 1.33).
   const index_t per_plane = (g.out[1] - 1) * g.q[2] + g.out[2];
   const index_t all = (g.out[0] - 1) * g.plane + per_plane;
   const auto tiles = [tile](index_t len) { return (len + tile - 1) / tile; };
-  if (tiles(all) < g.out[0] * tiles(per_plane))
+  double plane_cost = 0;
+  for (index_t od = 0; od < g.out[0]; ++od) {
+    const auto live = g.live_depths(od);
+    plane_cost += double(tiles(per_plane)) * double(live[1] - live[0]) / double(g.kernel[0]);
+  }
+  if (double(tiles(all)) < plane_cost)
     g.runs = 1, g.run_len = all, g.run_step = 0;
   else
     g.runs = g.out[0], g.run_len = per_plane, g.run_step = g.plane;

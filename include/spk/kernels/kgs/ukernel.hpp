@@ -68,10 +68,12 @@ struct store_to_output {
 /// store(m, v, c[m][v]) (init may alias the tile store_to_tile writes: partial sums over
 /// channel chunks). off[] must be readable up to n + prefetch_distance (the driver pads it);
 /// init is aligned to the vector width.
-template <class Arch, int MR, int NV, class Store>
+/// Gather: entry e's weights are w + widx[e] * wstride instead of w + e * wstride (a subset of
+/// a block's entries, the depth taps of an edge plane that read input: conv.hpp depth_classes).
+template <class Arch, int MR, int NV, class Store, bool Gather = false>
 inline void kgs_ukernel(index_t n, const std::int32_t* __restrict off, const float* __restrict w,
                         index_t wstride, const float* __restrict in, const float* init,
-                        const Store& store) {
+                        const Store& store, const std::int32_t* __restrict widx = nullptr) {
   using vec = xsimd::batch<float, Arch>;
   constexpr index_t L = kgs_tile<Arch>::lanes, PD = kgs_tile<Arch>::prefetch_distance;
   constexpr index_t T = kgs_tile<Arch>::positions;
@@ -86,11 +88,13 @@ inline void kgs_ukernel(index_t n, const std::int32_t* __restrict off, const flo
     // tile has only a few entries, and the MR x NV zeroings were a tenth of its work.
     vec xv[NV];
     SPK_UNROLL for (int v = 0; v < NV; ++v) xv[v] = vec::load_unaligned(in + off[0] + v * L);
+    const float* w0 = Gather ? w + index_t(widx[0]) * wstride : w;
     SPK_UNROLL for (int m = 0; m < MR; ++m) {
-      const vec b(w[m]);
+      const vec b(w0[m]);
       SPK_UNROLL for (int v = 0; v < NV; ++v) c[m][v] = b * xv[v];
     }
-    w += wstride, e = 1;
+    if constexpr (!Gather) w += wstride;
+    e = 1;
   } else {
     SPK_UNROLL for (int m = 0; m < MR; ++m) SPK_UNROLL for (int v = 0; v < NV; ++v) c[m][v] =
         vec(0.f);
@@ -106,11 +110,12 @@ inline void kgs_ukernel(index_t n, const std::int32_t* __restrict off, const flo
 #endif
     vec xv[NV];
     SPK_UNROLL for (int v = 0; v < NV; ++v) xv[v] = vec::load_unaligned(x + v * L);
+    const float* we = Gather ? w + index_t(widx[e]) * wstride : w;
     SPK_UNROLL for (int m = 0; m < MR; ++m) {
-      const vec b(w[m]);
+      const vec b(we[m]);
       SPK_UNROLL for (int v = 0; v < NV; ++v) c[m][v] = simd::fma(b, xv[v], c[m][v]);
     }
-    w += wstride;
+    if constexpr (!Gather) w += wstride;
   }
   SPK_UNROLL for (int m = 0; m < MR; ++m) SPK_UNROLL for (int v = 0; v < NV; ++v)
       store.template operator()<Arch, int(T)>(m, v, c[m][v]);
