@@ -316,7 +316,8 @@ struct workspace_plan {
 };
 
 template <class Arch, int S>
-workspace_plan plan_workspace(const format::kgs<S>& w, const geometry& g, const schedule& sc) {
+workspace_plan plan_workspace(const format::kgs<S>& w, const geometry& g, const schedule& sc,
+                              const depth_classes& dc) {
   constexpr index_t T = kgs_tile<Arch>::positions;
   workspace_plan p;
   p.input = packed_floats(g, T);
@@ -324,8 +325,7 @@ workspace_plan plan_workspace(const format::kgs<S>& w, const geometry& g, const 
   p.input = align16(p.input);
   p.offs =
       align16(checked_add(w.entries(), kgs_tile<Arch>::prefetch_distance + 16, "kgs workspace"));
-  p.classes = class_ints<Arch>(index_t(make_depth_classes(g).ranges.size()),
-                               w.grid().filter_blocks(), w.entries());
+  p.classes = class_ints<Arch>(index_t(dc.ranges.size()), w.grid().filter_blocks(), w.entries());
   p.partial = sc.partial;
   p.floats = checked_add(checked_add(p.input, 2 * p.offs + p.classes, "kgs workspace"), p.partial,
                          "kgs workspace");
@@ -336,7 +336,8 @@ template <class Arch, int S>
 index_t workspace_floats(const format::kgs<S>& w, const conv_shape<S>& s,
                          double l2_budget = default_l2_budget) {
   const geometry g = make_geometry<S>(s, kgs_tile<Arch>::positions);
-  return plan_workspace<Arch>(w, g, make_schedule<Arch>(w, g, l2_budget)).floats;
+  return plan_workspace<Arch>(w, g, make_schedule<Arch>(w, g, l2_budget), make_depth_classes(g))
+      .floats;
 }
 
 /// Epilogue of one tile for activation kind K: out[f0 + m][segment] = act(acc[m][segment] +
@@ -480,7 +481,9 @@ engine_setup<S> make_setup(const format::kgs<S>& w, const conv_shape<S>& s, cons
   const geometry& g = u.g;
   u.sc = make_schedule<Arch>(w, g, l2_budget,
                              tp.l1_kib > 0 ? 1024.0 * tp.l1_kib : pointwise_l1_budget, tp.order);
-  u.wp = plan_workspace<Arch>(w, g, u.sc);
+  // The classes' lists are reserved on every path (the workspace size does not depend on it).
+  const depth_classes dc = make_depth_classes(g);
+  u.wp = plan_workspace<Arch>(w, g, u.sc, dc);
   // Direct: read the input in place (int32 offsets must reach the last channel).
   u.direct =
       pointwise(g) && in_dense && g.runs == 1 &&
@@ -501,15 +504,8 @@ engine_setup<S> make_setup(const format::kgs<S>& w, const conv_shape<S>& s, cons
   u.tail_across = u.partial_tail && u.tail_len <= tile::across_max;
   u.has_tail = u.partial_tail && !u.tail_across && u.tail_len % tile::lanes != 0;
   u.cstride = std::int32_t(u.direct ? in_cstride : u.pg.chan);
-  if (!u.direct && !u.banded) u.dc = make_depth_classes(g);
+  if (!u.direct && !u.banded) u.dc = dc;
   return u;
-}
-
-inline std::int32_t popcount16(unsigned v) noexcept {
-  v = v - ((v >> 1) & 0x5555u);
-  v = (v & 0x3333u) + ((v >> 2) & 0x3333u);
-  v = (v + (v >> 4)) & 0x0F0Fu;
-  return std::int32_t((v + (v >> 8)) & 0x1Fu);
 }
 
 /// The entry offsets of setup `u`: `offs` (wp.offs ints) into the input or the packed buffer,
@@ -553,7 +549,7 @@ void setup_offsets(const format::kgs<S>& w, const engine_setup<S>& u, std::int32
           _mm512_storeu_si512(cl.off + n,
                               _mm512_maskz_compress_epi32(keep, _mm512_loadu_si512(offs + e)));
           _mm512_storeu_si512(cl.idx + n, _mm512_maskz_compress_epi32(keep, ids));
-          n += popcount16(keep);
+          n += std::int32_t(__builtin_popcount(keep));
         }
       }
 #endif
