@@ -4,8 +4,9 @@
 // oneDNN direct and Winograd. Google Benchmark names: conv2d_fkw/<model>/<layer>/d<density>,
 // conv2d_onednn/..., conv2d_onednn_winograd/...; counters dense_gflops, nz_gflops.
 //   --ablation [--layer=L]  instead: the PatDNN ablation table, interleaved in one process
-//     (all on; no filter reorder; no kernel reorder; no LRE; all off; oneDNN direct and
-//     Winograd), medians of 7 repetitions, FMA peak probe printed before and after.
+//     (all on; no filter reorder; no kernel reorder; no LRE; all off; contiguous instead of
+//     lane-strided rows; oneDNN direct and Winograd), medians of 7 repetitions, FMA peak probe
+//     printed before and after.
 //   --threads=N  (default 1)
 #include <benchmark/benchmark.h>
 
@@ -66,8 +67,9 @@ int ablation(const std::vector<std::string>& only, int threads) {
   std::printf("conv2d_fkw ablation, density 1/8, %d thread(s), %s, %s, oneDNN %s\n", threads,
               arch_string().c_str(), compiler_string().c_str(), onednn_version().c_str());
   std::printf("fma_peak_gflops_before: %.1f\n", fma_peak_gflops(threads));
-  std::printf("%-26s %8s %8s %8s | %8s %8s %8s %8s %8s | %6s %6s %6s\n", "layer", "direct", "wino",
-              "all-on", "-filtRO", "-kernRO", "-LRE", "all-off", "nzGF/s", "xdir", "xwino", "%pk");
+  std::printf("%-26s %8s %8s %8s | %8s %8s %8s %8s %8s | %8s %6s %6s %6s\n", "layer", "direct",
+              "wino", "all-on", "-filtRO", "-kernRO", "-LRE", "all-off", "contig", "nzGF/s", "xdir",
+              "xwino", "%pk");
   for (const zoo::layer& l : fkw_layers()) {
     if (!only.empty() && std::find(only.begin(), only.end(), std::string(l.name)) == only.end())
       continue;
@@ -87,6 +89,9 @@ int ablation(const std::vector<std::string>& only, int threads) {
                                                 fkw_conv_options{false, false}));
     v.push_back(std::make_unique<pattern_layer>(p, d, fkw_options{false, false},
                                                 fkw_conv_options{false, false}));
+    v.push_back(std::make_unique<pattern_layer>(
+        p, d, fkw_options{true, true},
+        fkw_conv_options{false, true, spk::kernels::fkw::fkw_layout::contiguous}));
     auto direct = p.onednn_direct();
     auto wino = p.onednn_winograd();
     std::vector<candidate> c;
@@ -97,11 +102,12 @@ int ablation(const std::vector<std::string>& only, int threads) {
     const auto t = time_interleaved(c);
     const std::size_t f0 = wino ? 2 : 1;
     const double nz = v[0]->nz_flop() * 1e-9 / (t[f0].median_ms * 1e-3);
-    std::printf("%-26s %8.3f %8.3f %8.3f | %8.3f %8.3f %8.3f %8.3f %8.1f | %6.2f %6.2f %5.0f%%\n",
-                l.full_name().c_str(), t[0].median_ms, wino ? t[1].median_ms : NAN, t[f0].median_ms,
-                t[f0 + 1].median_ms, t[f0 + 2].median_ms, t[f0 + 3].median_ms, t[f0 + 4].median_ms,
-                nz, t[0].median_ms / t[f0].median_ms, wino ? t[1].median_ms / t[f0].median_ms : NAN,
-                100.0 * nz / peak);
+    std::printf(
+        "%-26s %8.3f %8.3f %8.3f | %8.3f %8.3f %8.3f %8.3f %8.3f | %8.1f %6.2f %6.2f %5.0f%%\n",
+        l.full_name().c_str(), t[0].median_ms, wino ? t[1].median_ms : NAN, t[f0].median_ms,
+        t[f0 + 1].median_ms, t[f0 + 2].median_ms, t[f0 + 3].median_ms, t[f0 + 4].median_ms,
+        t[f0 + 5].median_ms, nz, t[0].median_ms / t[f0].median_ms,
+        wino ? t[1].median_ms / t[f0].median_ms : NAN, 100.0 * nz / peak);
     std::fflush(stdout);
   }
   std::printf("fma_peak_gflops_after: %.1f\n", fma_peak_gflops(threads));

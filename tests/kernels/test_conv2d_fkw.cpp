@@ -89,20 +89,26 @@ void check_case(const fkw_case& cc, std::uint64_t salt) {
       auto r = spk_test::compare(ref.data(), want.data(), want.size());
       CHECK_MESSAGE(r.mismatches == 0, "reference: " << r.str());
       for (bool lre : {true, false})
-        for (executor* ex : executors()) {
-          // Threads only for the all-on variant: the split does not depend on the switches.
-          if (ex->concurrency() > 1 && !(fr && kr && lre)) continue;
-          CAPTURE(fr);
-          CAPTURE(kr);
-          CAPTURE(lre);
-          CAPTURE(ex->concurrency());
-          auto got = nan_tensor<4>(want.dims());
-          conv2d_fkw(in.view(), w, bp, got.view(), cc.p, fkw_conv_options{cc.relu, lre}, *ex);
-          auto rr = spk_test::compare(got.data(), want.data(), want.size());
-          CHECK_MESSAGE(rr.mismatches == 0, rr.str());
-          if (nonzero_expected && !cc.relu)
-            CHECK_MESSAGE(rr.nonzero > 0, "oracle output is all zero");
-        }
+        for (fkw_layout layout :
+             {fkw_layout::automatic, fkw_layout::contiguous, fkw_layout::lane_strided})
+          for (executor* ex : executors()) {
+            // Threads and forced layouts only with the other switches on: the split and the
+            // layout do not depend on them.
+            const bool all_on = fr && kr && lre;
+            if ((ex->concurrency() > 1 || layout != fkw_layout::automatic) && !all_on) continue;
+            CAPTURE(fr);
+            CAPTURE(kr);
+            CAPTURE(lre);
+            CAPTURE(int(layout));
+            CAPTURE(ex->concurrency());
+            auto got = nan_tensor<4>(want.dims());
+            conv2d_fkw(in.view(), w, bp, got.view(), cc.p, fkw_conv_options{cc.relu, lre, layout},
+                       *ex);
+            auto rr = spk_test::compare(got.data(), want.data(), want.size());
+            CHECK_MESSAGE(rr.mismatches == 0, rr.str());
+            if (nonzero_expected && !cc.relu)
+              CHECK_MESSAGE(rr.nonzero > 0, "oracle output is all zero");
+          }
     }
 }
 
@@ -203,4 +209,79 @@ TEST_CASE("conv2d_fkw reads a strided input view and rejects bad arguments") {
   SPK_CHECK_ERROR(conv2d_fkw_reference(in3.view(), w, nullptr, out.view(),
                                        conv2d_params{}.with_pad(1).with_groups(3)),
                   errc::unsupported, "groups");
+}
+
+TEST_CASE("conv2d_fkw lane-strided layout: where it applies, column-strided input, pack forms") {
+  using spk::kernels::fkw::detail::plan;
+  constexpr bool has_lanes = has_valign<default_arch>;
+  auto dense = int_tensor<4>({6, 4, 3, 3}, 11);
+  const auto lib = extract_library(dense.view(), candidate_library(), 8);
+  const auto p1 = conv2d_params{}.with_pad(1);
+  const auto shape = [](index_t w, const conv2d_params& p, index_t h = 9) {
+    return make_conv_shape<2>(1, 4, {h, w}, 6, {3, 3}, p);
+  };
+  // Forced: every unit-column-stride shape that is not a flattened plane, on AVX-512 only.
+  for (index_t w : {14, 28, 56, 120, 230}) {
+    CAPTURE(w);
+    const auto g = plan<default_arch>(shape(w, p1), lib, {}, fkw_layout::lane_strided);
+    CHECK(g.lanes == has_lanes);
+    if (g.lanes) {
+      CHECK(g.seg == (g.V + 2) * g.L);
+      CHECK(g.ld == g.tiles_x * g.seg);
+      CHECK(g.ld % g.L == 0);
+    }
+    CHECK_FALSE(plan<default_arch>(shape(w, p1), lib, {}, fkw_layout::contiguous).lanes);
+    CHECK_FALSE(plan<default_arch>(shape(w, conv2d_params{}.with_pad(1).with_stride(2)), lib, {},
+                                   fkw_layout::lane_strided)
+                    .lanes);
+  }
+  CHECK_FALSE(plan<default_arch>(shape(7, p1, 7), lib, {}, fkw_layout::lane_strided).lanes);
+  // automatic: not with few kernels per filter, nor one segment per vector on wide rows.
+  CHECK(plan<default_arch>(shape(56, p1), lib, {}, fkw_layout::automatic, 32).lanes == has_lanes);
+  CHECK_FALSE(plan<default_arch>(shape(56, p1), lib, {}, fkw_layout::automatic, 1).lanes);
+  CHECK_FALSE(
+      plan<default_arch>(shape(224, p1), lib, tune::fkw_params{14, 1, 0}, fkw_layout::automatic, 32)
+          .lanes);
+
+  // An input with column stride 2 (every other float) and padded rows, both layouts, 2 widths
+  // (one segment; three segments, the last partial).
+  for (index_t w : {28, 230}) {
+    CAPTURE(w);
+    auto pruned = dense;
+    const auto st = project_pattern_connectivity(dense.view(), lib, 14,
+                                                 connectivity_scope::per_layer, pruned.view());
+    const fkw fw = fkw::build(pruned.view(), st);
+    auto big = int_tensor<4>({1, 4, 9, 2 * w + 3}, 12);
+    const nchw_view<const float> in(big.data() + 1, {1, 4, 9, w},
+                                    {4 * 9 * (2 * w + 3), 9 * (2 * w + 3), 2 * w + 3, 2});
+    auto want = nan_tensor<4>({1, 6, 9, w});
+    kernels::dense::conv2d_reference(in, pruned.view(), nullptr, want.view(), p1);
+    for (fkw_layout layout : {fkw_layout::contiguous, fkw_layout::lane_strided}) {
+      CAPTURE(int(layout));
+      auto got = nan_tensor<4>(want.dims());
+      conv2d_fkw(in, fw, nullptr, got.view(), p1, fkw_conv_options{false, true, layout});
+      SPK_CHECK_EXACT(got.data(), want.data(), got.size());
+    }
+  }
+
+#if XSIMD_WITH_AVX512F
+  if constexpr (has_lanes) {
+    // The gather pack and its scalar form (rows too long for 32-bit indices) agree, zeros
+    // included, for segments that start left of the row and end past it.
+    using namespace spk::kernels::fkw::detail;
+    auto row = int_tensor<1>({3 * 40}, 13);
+    for (index_t V : {1, 2, 4, 7})
+      for (index_t c0 : {-2, 0, 5}) {
+        CAPTURE(V);
+        CAPTURE(c0);
+        std::vector<float> a(16 * (V + 2), NAN), b(a.size(), -1.f);
+        pack_lane_segment(row.data(), 3, 40, c0, V, V + 2, a.data());
+        pack_lane_segment_scalar(row.data(), 3, 40, c0, V, V + 2, b.data());
+        SPK_CHECK_EXACT(a.data(), b.data(), index_t(a.size()));
+        CHECK(b[3] == (c0 + 3 * V >= 0 && c0 + 3 * V < 40 ? row.data()[3 * (c0 + 3 * V)] : 0.f));
+      }
+    CHECK(lane_gather_fits(1 << 20, 2047));
+    CHECK_FALSE(lane_gather_fits(1 << 20, 4096));
+  }
+#endif
 }

@@ -12,6 +12,7 @@
 
 #include "spk/core/buffer.hpp"
 #include "spk/core/executor.hpp"
+#include "spk/kernels/fkw/lanes.hpp"
 #include "spk/kernels/fkw/reference.hpp"
 #include "spk/kernels/fkw/ukernel.hpp"
 #include "spk/kernels/kgs/pack.hpp"
@@ -21,10 +22,16 @@
 SPK_BEGIN_NAMESPACE
 namespace kernels::fkw {
 
+/// Packed input layout (see lanes.hpp). lane_strided applies where it exists (AVX-512, column
+/// stride 1, not a flattened small plane, tap reach (kw-1)*dw <= 8); elsewhere the call runs
+/// contiguous. automatic: lane-strided where it measured faster.
+enum class fkw_layout { automatic, contiguous, lane_strided };
+
 /// Kernel switches. The format's own switches (filter / kernel reorder) are chosen at build.
 struct fkw_conv_options {
   bool relu = false;  ///< epilogue max(0, .) after the bias
   bool lre = true;    ///< kernel-level load-redundancy elimination (off: one load per tap)
+  fkw_layout layout = fkw_layout::automatic;
 };
 
 namespace detail {
@@ -33,6 +40,8 @@ namespace detail {
 struct fkw_geometry {
   int R = 1, V = 1, SH = 1;  ///< tile rows, tile vectors, compile-time row stride (0: runtime)
   bool flat = false;         ///< small plane: one tile over the flattened padded plane
+  bool lanes = false;        ///< lane-strided rows: segments of seg floats, V + halo vectors
+  index_t halo = 0, seg = 0;
   index_t L = 1, tiles_y = 0, tiles_x = 0;
   index_t ld = 0, rows = 0, plane = 0, cstride = 0;  ///< packed row, rows, phase plane, channel
   index_t steps_floats = 0;                          ///< workspace floats for the step programs
@@ -46,6 +55,14 @@ struct fkw_geometry {
 /// until long runs were cut into passes of this size (single-pattern library: 36 -> 50
 /// GFLOP/s on one Sapphire Rapids core; an even 8-pattern mix is unchanged).
 inline constexpr double run_l1_budget = 24.0 * 1024;
+
+/// Kernels per filter below which the automatic layout stays contiguous: VGG-16 conv1_1 (3
+/// channels, < 1 kernel per filter at density 1/8) ran 1.4x slower lane-strided.
+inline constexpr double lane_min_kernels_per_filter = 4;
+
+inline double kernels_per_filter(const format::fkw& w) {
+  return double(w.kernels()) / double(std::max<index_t>(1, w.filters()));
+}
 
 /// Register tiles per lane count. 32 vector registers (AVX-512): up to 16 accumulators; 16
 /// registers (AVX2, SSE, NEON in xsimd 8.1): up to 8. Wide rows take many vectors and few rows,
@@ -93,7 +110,8 @@ tune::fkw_params resolve_params(const std::optional<tune::fkw_params>& prm, cons
 /// Geometry for problem s; `prm` may replace pick_tile's tile (flattened planes keep theirs).
 template <class Arch>
 fkw_geometry plan(const conv2d_shape& s, const sparsity::pattern_library& lib,
-                  const tune::fkw_params& prm = {}) {
+                  const tune::fkw_params& prm = {}, fkw_layout layout = fkw_layout::automatic,
+                  double kernels_per_filter = 0) {
   fkw_geometry g;
   g.L = float_lanes<Arch>;
   const index_t sh = s.params.stride[0], sw = s.params.stride[1], dh = s.params.dilation[0],
@@ -119,14 +137,26 @@ fkw_geometry plan(const conv2d_shape& s, const sparsity::pattern_library& lib,
     // instead (row offset L-1) measured 5-10% slower: wider rows, more L2 traffic.
     const index_t cols = g.tiles_x * g.V * g.L + (kw - 1) * dw / sw;
     g.ld = (cols + g.L - 1) / g.L * g.L;
+    if (has_valign<Arch> && sw == 1 && (kw - 1) * dw <= max_lane_halo &&
+        layout != fkw_layout::contiguous) {
+      const index_t halo = (kw - 1) * dw, seg = (g.V + halo) * g.L, ld = g.tiles_x * seg;
+      // automatic: not where the halo vectors make rows much wider than contiguous ones (one
+      // segment per vector: 224-wide rows with a 14 x 1 tile are 2.8x wider and ran 1.8x
+      // slower), nor where a filter has too few kernels to pay for the gathering store.
+      if (layout == fkw_layout::lane_strided ||
+          (2 * ld <= 3 * g.ld && kernels_per_filter >= lane_min_kernels_per_filter)) {
+        g.lanes = true, g.halo = halo, g.seg = seg, g.ld = ld;
+      }
+    }
     g.rows = (g.tiles_y * g.R - 1) * sh + (kh - 1) * dh + 1;
   }
   {
     // One kernel's input under the tile: all phases, every row the taps reach, whole lines.
     const index_t halo = (kw - 1) * dw / sw + 1;
-    const index_t floats =
-        g.flat ? g.V * g.L + (kh - 1) * dh * wp + (kw - 1) * dw
-               : sw * ((g.R - 1) * sh + (kh - 1) * dh + 1) * ((g.V * g.L + halo + 15) / 16 * 16);
+    const index_t win_rows = (g.R - 1) * sh + (kh - 1) * dh + 1;
+    const index_t floats = g.flat    ? g.V * g.L + (kh - 1) * dh * wp + (kw - 1) * dw
+                           : g.lanes ? win_rows * g.seg
+                                     : sw * win_rows * ((g.V * g.L + halo + 15) / 16 * 16);
     g.run_cap = std::max<index_t>(1, index_t(run_l1_budget) / (floats * index_t(sizeof(float))));
   }
   g.plane = checked_mul(g.rows, g.ld, "conv2d_fkw packed plane");
@@ -148,7 +178,9 @@ inline index_t compile_pattern(sparsity::pattern_bits b, index_t kh, index_t kw,
   index_t n = 0;
   for (index_t col = 0; col < kw; ++col) {
     const index_t shift = col * dw;
-    const index_t coff = g.flat ? shift : (shift % sw) * g.plane + shift / sw;
+    const index_t coff = g.flat    ? shift
+                         : g.lanes ? shift * g.L  // packed vector g + shift (lanes.hpp)
+                                   : (shift % sw) * g.plane + shift / sw;
     const bool windows = lre && dh == 1 && g.SH != 0;
     for (index_t b0 = 0; b0 < kh; b0 += windows ? 3 : 1) {
       fkw_step st;
@@ -176,6 +208,27 @@ void pack_channel(const nchw_view<const float>& in, index_t n, index_t c, const 
   const index_t pt = s.params.pad_begin[0], pl = s.params.pad_begin[1];
   const index_t y0 = std::min(g.rows, pt), y1 = std::min(g.rows, pt + s.in[0]);
   const float* src = in.data() + n * in.stride(0) + c * in.stride(1);
+#if XSIMD_WITH_AVX512F
+  if constexpr (has_valign<Arch>) {
+    if (g.lanes) {
+      std::fill(dst, dst + y0 * g.ld, 0.f);
+      const bool gather = lane_gather_fits(s.in[1], in.stride(3));
+      for (index_t q = y0; q < y1; ++q) {
+        const float* row = src + (q - pt) * in.stride(2);
+        for (index_t tx = 0; tx < g.tiles_x; ++tx) {
+          float* d = dst + q * g.ld + tx * g.seg;
+          const index_t c0 = tx * g.V * g.L - pl;
+          if (gather)
+            pack_lane_segment(row, in.stride(3), s.in[1], c0, g.V, g.V + g.halo, d);
+          else
+            pack_lane_segment_scalar(row, in.stride(3), s.in[1], c0, g.V, g.V + g.halo, d);
+        }
+      }
+      std::fill(dst + y1 * g.ld, dst + g.rows * g.ld, 0.f);
+      return;
+    }
+  }
+#endif
   for (index_t ph = 0; ph < sw; ++ph) {
     float* p = dst + ph * g.plane;
     std::fill(p, p + y0 * g.ld, 0.f);
@@ -219,6 +272,19 @@ SPK_FKW_INLINE void store_tile(xsimd::batch<float, Arch> (&acc)[R][V], const fkw
       for (index_t x = 0; x < ow; ++x) o[y * ow + x] = tmp[y * c.g->ld + x];
     return;
   }
+#if XSIMD_WITH_AVX512F
+  if constexpr (has_valign<Arch>) {
+    if (c.g->lanes) {  // transpose each row's lanes back to columns (lanes.hpp)
+      const index_t n = std::min<index_t>(V * L, ow - x0);
+      SPK_UNROLL for (int i = 0; i < R; ++i) {
+        if (y0 + i >= oh) break;
+        SPK_UNROLL for (int v = 0; v < V; ++v) acc[i][v].store_aligned(tmp + (i * V + v) * L);
+        store_lane_row<V>(tmp + i * V * L, o + (y0 + i) * ow + x0, n);
+      }
+      return;
+    }
+  }
+#endif
   SPK_UNROLL for (int i = 0; i < R; ++i) {
     if (y0 + i >= oh) break;
     float* orow = o + (y0 + i) * ow;
@@ -255,7 +321,7 @@ void run_item(const fkw_call& c, index_t ty, index_t i0, index_t i1) {
     const float bias = c.bias ? c.bias[f] : 0.f;
     for (index_t tx = 0; tx < g.tiles_x; ++tx) {
       const index_t x0 = tx * V * L;
-      a.in = c.packed + y0 * sh * g.ld + x0;
+      a.in = c.packed + y0 * sh * g.ld + (g.lanes ? tx * g.seg : x0);
       vec acc[R][V];
       SPK_UNROLL for (int r = 0; r < R; ++r) SPK_UNROLL for (int v = 0; v < V; ++v) acc[r][v] =
           vec(0.f);
@@ -320,9 +386,16 @@ item_fn pick_item(const fkw_geometry& g) {
 template <class Arch = default_arch>
 index_t conv2d_fkw_workspace_size(const format::fkw& w, const conv2d_shape& s,
                                   const std::optional<tune::fkw_params>& prm = std::nullopt) {
-  const auto g = detail::plan<Arch>(s, w.library(), detail::resolve_params<Arch>(prm, w, s));
-  return checked_add(checked_mul(s.in_channels, g.cstride, "conv2d_fkw workspace"),
-                     g.steps_floats + 16, "conv2d_fkw workspace");
+  // Enough for either layout, so the size does not depend on the call's options.
+  const auto tp = detail::resolve_params<Arch>(prm, w, s);
+  index_t floats = 0;
+  for (fkw_layout l : {fkw_layout::contiguous, fkw_layout::lane_strided}) {
+    const auto g = detail::plan<Arch>(s, w.library(), tp, l, detail::kernels_per_filter(w));
+    floats =
+        std::max(floats, checked_add(checked_mul(s.in_channels, g.cstride, "conv2d_fkw workspace"),
+                                     g.steps_floats + 16, "conv2d_fkw workspace"));
+  }
+  return floats;
 }
 
 /// Pattern-sparse conv2d: out = conv(in, w) + bias (then ReLU if o.relu), NCHW in and out
@@ -346,7 +419,8 @@ void conv2d_fkw(nchw_view<const float> in, const format::fkw& w, const float* bi
   require(reinterpret_cast<std::uintptr_t>(workspace) % alignof(fkw_step) == 0, where, "workspace",
           "misaligned pointer", "an 8-byte aligned buffer (64-byte for the fastest path)");
   const tune::fkw_params tp = detail::resolve_params<Arch>(prm, w, s);
-  const detail::fkw_geometry g = detail::plan<Arch>(s, w.library(), tp);
+  const detail::fkw_geometry g =
+      detail::plan<Arch>(s, w.library(), tp, o.layout, detail::kernels_per_filter(w));
   const index_t P = w.library().size(), kv = w.kh() * w.kw();
   auto* steps = new (workspace) fkw_step[std::size_t(P * kv)];
   auto* nsteps =
