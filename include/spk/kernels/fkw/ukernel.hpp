@@ -85,6 +85,7 @@ SPK_FKW_INLINE xsimd::batch<float, Arch> shift_pair(const xsimd::batch<float, Ar
                                                        _mm512_castps_si512(lo), S));
 #else
   static_assert(S == 0, "shift_pair needs AVX-512");
+  (void)hi;
   return lo;
 #endif
 }
